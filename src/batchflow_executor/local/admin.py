@@ -1,0 +1,88 @@
+"""The local AWS's own endpoints under /_batchflow: health, call counts and fault injection."""
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI, HTTPException, Response
+from pydantic import BaseModel
+
+from .faults import FaultSettings
+
+if TYPE_CHECKING:
+    from .app import LocalAws
+
+
+class Health(BaseModel):
+    status: str
+    vcpus: float
+    vcpus_free: float
+    memory_mib: int
+    memory_mib_free: int
+    active_jobs: int
+
+
+class CallStats(BaseModel):
+    calls: dict[str, int]
+    throttled: dict[str, int]
+
+
+class Reclaimed(BaseModel):
+    jobId: str
+    statusReason: str
+
+
+def create_admin_app(local: "LocalAws") -> FastAPI:
+    app = FastAPI(
+        title="batchflow local",
+        summary="Health, API call counts and fault injection for the local AWS.",
+        docs_url="/_batchflow/docs",
+        openapi_url="/_batchflow/openapi.json",
+        redoc_url=None,
+    )
+
+    @app.get("/_batchflow/health")
+    def health() -> Health:
+        free, limit = local.scheduler.host_free, local.scheduler.host_limit
+        return Health(
+            status="ok",
+            vcpus=limit.vcpus,
+            vcpus_free=free.vcpus,
+            memory_mib=limit.memory_mib,
+            memory_mib_free=free.memory_mib,
+            active_jobs=local.batch.active_job_count(),
+        )
+
+    @app.get("/_batchflow/faults")
+    def get_faults() -> FaultSettings:
+        return local.faults.settings
+
+    @app.put("/_batchflow/faults")
+    def put_faults(settings: FaultSettings) -> FaultSettings:
+        local.faults.configure(settings)
+        return settings
+
+    @app.post("/_batchflow/jobs/{job_id}/reclaim")
+    def reclaim(job_id: str) -> Reclaimed:
+        job = local.batch.jobs.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"No job {job_id!r}")
+        if job.is_array_parent:
+            raise HTTPException(
+                409, f"Job {job_id} is an array parent; reclaim one of its children"
+            )
+        if not local.scheduler.reclaim(job):
+            raise HTTPException(409, f"Job {job_id} is {job.status}, not STARTING or RUNNING")
+        stop = local.scheduler.running[job.job_id].stop
+        assert stop is not None
+        return Reclaimed(jobId=job_id, statusReason=stop.status_reason)
+
+    @app.get("/_batchflow/stats")
+    def stats() -> CallStats:
+        return CallStats(calls=dict(local.calls), throttled=dict(local.throttled))
+
+    @app.delete("/_batchflow/stats", status_code=204)
+    def reset_stats() -> Response:
+        local.calls, local.throttled = Counter(), Counter()
+        return Response(status_code=204)
+
+    return app

@@ -1,0 +1,230 @@
+"""One ASGI app for the whole local AWS: each request goes to Batch, Logs, S3 or the admin API."""
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from a2wsgi import WSGIMiddleware
+from moto.moto_server.werkzeug_app import create_backend_app
+from moto.s3.models import s3_backends
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+
+from . import protocol
+from .admin import create_admin_app
+from .batch_backend import BatchBackend
+from .config import (
+    ACCOUNT_ID,
+    DEFAULT_BUCKET,
+    DEFAULT_COMPUTE_ENVIRONMENT,
+    DEFAULT_QUEUE,
+    LocalAwsConfig,
+)
+from .errors import AwsError
+from .faults import FaultInjector
+from .logs import LogsBackend
+from .scheduler import JobScheduler
+
+log = logging.getLogger(__name__)
+
+CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+PRESIGNED_SCOPE = re.compile(
+    r"X-Amz-Credential=[^&/]+(?:/|%2F)\d{8}(?:/|%2F)[^&/%]+(?:/|%2F)([a-z0-9-]+)"
+)
+SERVED = ("batch", "logs", "s3")
+Handler = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def service_of(scope: Scope) -> str:
+    """Which API a request is for; bucket names can be neither `v1` nor start with `_`."""
+    path: str = scope["path"]
+    if path.startswith("/_batchflow"):
+        return "admin"
+    headers = dict(scope["headers"])
+    if headers.get(b"x-amz-target", b"").startswith(protocol.LOGS_TARGET_PREFIX.encode()):
+        return "logs"
+    signed = CREDENTIAL_SCOPE.search(headers.get(b"authorization", b"").decode(errors="replace"))
+    signed = signed or PRESIGNED_SCOPE.search(
+        scope.get("query_string", b"").decode(errors="replace")
+    )
+    if signed:
+        return signed.group(1)
+    return "batch" if path.startswith("/v1/") else "s3"
+
+
+async def read_body(request: Request) -> bytes:
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > protocol.MAX_BODY_BYTES:
+            raise AwsError(
+                "RequestEntityTooLargeException",
+                f"Request body is larger than {protocol.MAX_BODY_BYTES} bytes",
+                413,
+            )
+    return bytes(body)
+
+
+class LocalAws:
+    """Batch, CloudWatch Logs and S3 state, served as one ASGI application."""
+
+    def __init__(self, config: LocalAwsConfig, client_environment: dict[str, str]) -> None:
+        self.config = config
+        self.logs = LogsBackend(config.region, ACCOUNT_ID)
+        self.faults = FaultInjector()
+        self.scheduler = JobScheduler(config, self.logs, self.faults, client_environment)
+        self.batch = BatchBackend(config, ACCOUNT_ID, self.scheduler)
+        self.calls: Counter[str] = Counter()
+        self.throttled: Counter[str] = Counter()
+        self.admin = create_admin_app(self)
+        s3_app = create_backend_app("s3")
+        s3_app.debug = False
+        self.s3 = WSGIMiddleware(s3_app)
+        self.batch_handlers: dict[str, Handler] = {
+            name: getattr(self.batch, method)
+            for name, method in {
+                "CreateComputeEnvironment": "create_compute_environment",
+                "DescribeComputeEnvironments": "describe_compute_environments",
+                "CreateJobQueue": "create_job_queue",
+                "DescribeJobQueues": "describe_job_queues",
+                "RegisterJobDefinition": "register_job_definition",
+                "DescribeJobDefinitions": "describe_job_definitions",
+                "DeregisterJobDefinition": "deregister_job_definition",
+                "SubmitJob": "submit_job",
+                "DescribeJobs": "describe_jobs",
+                "ListJobs": "list_jobs",
+                "TerminateJob": "terminate_job",
+                "CancelJob": "cancel_job",
+                "TagResource": "tag_resource",
+                "UntagResource": "untag_resource",
+                "ListTagsForResource": "list_tags_for_resource",
+            }.items()
+        }
+        self.logs_handlers: dict[str, Handler] = {
+            name: getattr(self.logs, method)
+            for name, method in {
+                "CreateLogGroup": "create_log_group",
+                "CreateLogStream": "create_log_stream",
+                "DescribeLogGroups": "describe_log_groups",
+                "DescribeLogStreams": "describe_log_streams",
+                "GetLogEvents": "get_log_events",
+                "FilterLogEvents": "filter_log_events",
+                "PutLogEvents": "put_log_events",
+            }.items()
+        }
+
+    def bootstrap(self) -> None:
+        """The compute environment, job queue and bucket every client expects to find."""
+        self.batch.create_compute_environment(
+            {
+                "computeEnvironmentName": DEFAULT_COMPUTE_ENVIRONMENT,
+                "type": "MANAGED",
+                "computeResources": {
+                    "type": "EC2",
+                    "minvCpus": 0,
+                    "maxvCpus": self.config.vcpus,
+                    "instanceTypes": ["local"],
+                    "subnets": [],
+                },
+            }
+        )
+        self.batch.create_job_queue(
+            {
+                "jobQueueName": DEFAULT_QUEUE,
+                "priority": 1,
+                "computeEnvironmentOrder": [
+                    {"order": 1, "computeEnvironment": DEFAULT_COMPUTE_ENVIRONMENT}
+                ],
+            }
+        )
+        s3 = s3_backends[ACCOUNT_ID]["global"]
+        if DEFAULT_BUCKET not in s3.buckets:
+            s3.create_bucket(DEFAULT_BUCKET, self.config.region)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        service = service_of(scope)
+        if service == "admin":
+            await self.admin(scope, receive, send)
+            return
+        if service == "s3":
+            await self._s3(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if service == "batch":
+            response = await self._batch(request)
+        elif service == "logs":
+            response = await self._logs(request)
+        else:
+            response = protocol.s3_error(
+                "UnsupportedService",
+                f"batchflow local serves {', '.join(SERVED)}; not {service}",
+                400,
+            )
+        await response(scope, receive, send)
+
+    def _throttles(self, service: str, operation: str) -> bool:
+        self.calls[f"{service}:{operation}"] += 1
+        if self.faults.throttles(service):
+            self.throttled[f"{service}:{operation}"] += 1
+            return True
+        return False
+
+    async def _batch(self, request: Request) -> Response:
+        try:
+            raw_path = request.scope.get("raw_path") or request.url.path.encode()
+            operation, labels = protocol.match_batch_route(request.method, raw_path.decode())
+            if self._throttles("batch", operation.name):
+                raise AwsError("TooManyRequestsException", "Too Many Requests", 429)
+            handler = self.batch_handlers.get(operation.name)
+            if handler is None:
+                raise AwsError(
+                    "ClientException", f"{operation.name} is not supported by batchflow local"
+                )
+            body = protocol.parse_json_body(await read_body(request))
+            params = protocol.request_parameters(operation, body, labels, request.url.query)
+            protocol.validate(operation, params, "ClientException")
+            return JSONResponse(handler(params))
+        except AwsError as error:
+            return protocol.rest_json_error(error)
+        except Exception:
+            log.exception("Batch request failed: %s %s", request.method, request.url.path)
+            error = AwsError("ServerException", "Internal error in batchflow local", 500)
+            return protocol.rest_json_error(error)
+
+    async def _logs(self, request: Request) -> Response:
+        try:
+            operation = protocol.logs_operation(request.headers.get("x-amz-target", ""))
+            if self._throttles("logs", operation.name):
+                raise AwsError("ThrottlingException", "Rate exceeded")
+            handler = self.logs_handlers.get(operation.name)
+            if handler is None:
+                raise AwsError(
+                    "InvalidOperationException",
+                    f"{operation.name} is not supported by batchflow local",
+                )
+            params = protocol.parse_json_body(await read_body(request))
+            protocol.validate(operation, params, "InvalidParameterException")
+            return protocol.aws_json_response(handler(params))
+        except AwsError as error:
+            return protocol.aws_json_error(error)
+        except Exception:
+            log.exception("Logs request failed")
+            error = AwsError(
+                "ServiceUnavailableException", "Internal error in batchflow local", 500
+            )
+            return protocol.aws_json_error(error)
+
+    async def _s3(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._throttles("s3", scope["method"]):
+            response = protocol.s3_error("SlowDown", "Please reduce your request rate.", 503)
+            await response(scope, receive, send)
+            return
+        await self.s3(scope, receive, send)
+
+    async def shutdown(self) -> None:
+        await self.scheduler.shutdown()

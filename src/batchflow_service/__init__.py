@@ -1,0 +1,1 @@
+"""The batchflow run service and the `batchflow` command line."""
