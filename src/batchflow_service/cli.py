@@ -108,3 +108,7 @@ def local(
     finally:
         if workdir is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,6 +1,7 @@
 """The AWS Batch API: compute environments, queues, job definitions, jobs and their tags."""
 
 import copy
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ PLATFORM_OF_COMPUTE_TYPE = {
     "FARGATE_SPOT": "FARGATE",
 }
 RESERVED_ENVIRONMENT_PREFIX = "AWS_BATCH"
+BATCH_ARN = re.compile(r"arn:aws:batch:[^:]+:\d+:([a-z-]+)/(.+)")
 
 
 @dataclass
@@ -470,7 +472,10 @@ class BatchBackend:
     # Tags
 
     def _tagged(self, arn: str) -> Any:
-        resource_type, _, name = arn.partition(":batch:")[2].partition(":")[2].partition("/")
+        parsed = BATCH_ARN.fullmatch(arn)
+        if parsed is None:
+            raise client_error(f"{arn!r} is not an AWS Batch resource ARN")
+        resource_type, name = parsed.groups()
         found: Any = {
             "compute-environment": lambda: self.compute_environments.get(name),
             "job-queue": lambda: self.queues.get(name),
