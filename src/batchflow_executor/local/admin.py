@@ -49,7 +49,7 @@ def create_admin_app(local: "LocalAws") -> FastAPI:
             vcpus_free=free.vcpus,
             memory_mib=limit.memory_mib,
             memory_mib_free=free.memory_mib,
-            active_jobs=local.batch.active_job_count(),
+            active_jobs=local.jobs.active_job_count(),
         )
 
     @app.get("/_batchflow/faults")
@@ -63,7 +63,7 @@ def create_admin_app(local: "LocalAws") -> FastAPI:
 
     @app.post("/_batchflow/jobs/{job_id}/reclaim")
     def reclaim(job_id: str) -> Reclaimed:
-        job = local.batch.jobs.get(job_id)
+        job = local.jobs.jobs.get(job_id)
         if job is None:
             raise HTTPException(404, f"No job {job_id!r}")
         if job.is_array_parent:

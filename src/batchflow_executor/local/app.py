@@ -15,7 +15,8 @@ from starlette.types import Receive, Scope, Send
 
 from . import protocol
 from .admin import create_admin_app
-from .batch_backend import BatchBackend
+from .batch_jobs import BatchJobs
+from .batch_resources import BatchResources
 from .config import (
     ACCOUNT_ID,
     DEFAULT_BUCKET,
@@ -76,7 +77,8 @@ class LocalAws:
         self.logs = LogsBackend(config.region, ACCOUNT_ID)
         self.faults = FaultInjector()
         self.scheduler = JobScheduler(config, self.logs, self.faults, client_environment)
-        self.batch = BatchBackend(config, ACCOUNT_ID, self.scheduler)
+        self.resources = BatchResources(config, ACCOUNT_ID)
+        self.jobs = BatchJobs(self.resources, self.scheduler)
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self.admin = create_admin_app(self)
@@ -84,41 +86,35 @@ class LocalAws:
         s3_app.debug = False
         self.s3 = WSGIMiddleware(s3_app)
         self.batch_handlers: dict[str, Handler] = {
-            name: getattr(self.batch, method)
-            for name, method in {
-                "CreateComputeEnvironment": "create_compute_environment",
-                "DescribeComputeEnvironments": "describe_compute_environments",
-                "CreateJobQueue": "create_job_queue",
-                "DescribeJobQueues": "describe_job_queues",
-                "RegisterJobDefinition": "register_job_definition",
-                "DescribeJobDefinitions": "describe_job_definitions",
-                "DeregisterJobDefinition": "deregister_job_definition",
-                "SubmitJob": "submit_job",
-                "DescribeJobs": "describe_jobs",
-                "ListJobs": "list_jobs",
-                "TerminateJob": "terminate_job",
-                "CancelJob": "cancel_job",
-                "TagResource": "tag_resource",
-                "UntagResource": "untag_resource",
-                "ListTagsForResource": "list_tags_for_resource",
-            }.items()
+            "CreateComputeEnvironment": self.resources.create_compute_environment,
+            "DescribeComputeEnvironments": self.resources.describe_compute_environments,
+            "CreateJobQueue": self.resources.create_job_queue,
+            "DescribeJobQueues": self.resources.describe_job_queues,
+            "RegisterJobDefinition": self.resources.register_job_definition,
+            "DescribeJobDefinitions": self.resources.describe_job_definitions,
+            "DeregisterJobDefinition": self.resources.deregister_job_definition,
+            "SubmitJob": self.jobs.submit_job,
+            "DescribeJobs": self.jobs.describe_jobs,
+            "ListJobs": self.jobs.list_jobs,
+            "TerminateJob": self.jobs.terminate_job,
+            "CancelJob": self.jobs.cancel_job,
+            "TagResource": self.jobs.tag_resource,
+            "UntagResource": self.jobs.untag_resource,
+            "ListTagsForResource": self.jobs.list_tags_for_resource,
         }
         self.logs_handlers: dict[str, Handler] = {
-            name: getattr(self.logs, method)
-            for name, method in {
-                "CreateLogGroup": "create_log_group",
-                "CreateLogStream": "create_log_stream",
-                "DescribeLogGroups": "describe_log_groups",
-                "DescribeLogStreams": "describe_log_streams",
-                "GetLogEvents": "get_log_events",
-                "FilterLogEvents": "filter_log_events",
-                "PutLogEvents": "put_log_events",
-            }.items()
+            "CreateLogGroup": self.logs.create_log_group,
+            "CreateLogStream": self.logs.create_log_stream,
+            "DescribeLogGroups": self.logs.describe_log_groups,
+            "DescribeLogStreams": self.logs.describe_log_streams,
+            "GetLogEvents": self.logs.get_log_events,
+            "FilterLogEvents": self.logs.filter_log_events,
+            "PutLogEvents": self.logs.put_log_events,
         }
 
     def bootstrap(self) -> None:
         """The compute environment, job queue and bucket every client expects to find."""
-        self.batch.create_compute_environment(
+        self.resources.create_compute_environment(
             {
                 "computeEnvironmentName": DEFAULT_COMPUTE_ENVIRONMENT,
                 "type": "MANAGED",
@@ -131,7 +127,7 @@ class LocalAws:
                 },
             }
         )
-        self.batch.create_job_queue(
+        self.resources.create_job_queue(
             {
                 "jobQueueName": DEFAULT_QUEUE,
                 "priority": 1,
