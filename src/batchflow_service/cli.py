@@ -4,6 +4,7 @@ import asyncio
 import logging
 import shlex
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +23,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @app.callback()
@@ -101,6 +106,8 @@ def local(
             typer.echo(f"export {name}={shlex.quote(value)}")
         typer.echo(f"batchflow local ready on {server.endpoint} (work directory {scratch})")
 
+    # uvicorn re-raises SIGTERM once it has shut down; exit cleanly instead of dying by it.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     try:
         asyncio.run(server.serve(announce))
     except KeyboardInterrupt:

@@ -171,3 +171,32 @@ def test_refuses_a_port_in_use(local_process) -> None:
     )
     assert result.returncode == 2
     assert "in use" in result.stderr
+
+
+def test_sigterm_stops_the_server_and_its_jobs(local_process, tmp_path) -> None:
+    process, exports = local_process
+    scenario = textwrap.dedent(
+        """
+        import boto3
+        batch = boto3.client("batch")
+        command = ["sh", "-c", "echo $$ > pid; exec sleep 600"]
+        resources = [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "8"}]
+        batch.register_job_definition(jobDefinitionName="sh", type="container",
+            containerProperties={"image": "busybox", "command": command,
+                                 "resourceRequirements": resources})
+        batch.submit_job(jobName="sleeper", jobQueue="local", jobDefinition="sh")
+        """
+    )
+    subprocess.run(
+        [sys.executable, "-c", scenario], env=client_environment(exports), check=True, timeout=60
+    )
+    deadline = time.monotonic() + 10
+    while not (pid_files := list(tmp_path.glob("jobs/*/attempt-1/pid"))):
+        assert time.monotonic() < deadline, "the job never started"
+        time.sleep(0.1)
+    job_pid = int(pid_files[0].read_text())
+
+    process.terminate()
+
+    assert process.wait(timeout=30) == 0
+    assert not Path(f"/proc/{job_pid}").exists()

@@ -577,3 +577,104 @@ def test_describe_jobs_skips_unknown_ids_and_refuses_more_than_100(batch, run) -
     with pytest.raises(ClientError) as error:
         batch.describe_jobs(jobs=[f"id-{i}" for i in range(101)])
     assert error.value.response["Error"]["Code"] == "ClientException"
+
+
+def test_dependency_on_an_array_waits_for_every_child(batch, shell_job) -> None:
+    array = batch.submit_job(
+        jobName="array-dep",
+        jobQueue="local",
+        jobDefinition=shell_job,
+        arrayProperties={"size": 3},
+        containerOverrides={"command": ["sh", "-c", "sleep 0.$AWS_BATCH_JOB_ARRAY_INDEX"]},
+    )
+    after = batch.submit_job(
+        jobName="after-array",
+        jobQueue="local",
+        jobDefinition=shell_job,
+        dependsOn=[{"jobId": array["jobId"]}],
+        containerOverrides={"command": ["true"]},
+    )
+    job = wait_for(batch, after["jobId"])
+
+    children = batch.describe_jobs(jobs=[f"{array['jobId']}:{i}" for i in range(3)])["jobs"]
+    assert job["status"] == "SUCCEEDED"
+    assert job["startedAt"] >= max(child["stoppedAt"] for child in children)
+
+
+def test_terminate_before_start_cancels_and_on_a_parent_reaches_every_child(
+    batch, shell_job
+) -> None:
+    blocker = batch.submit_job(
+        jobName="blocker",
+        jobQueue="local",
+        jobDefinition=shell_job,
+        containerOverrides={"command": ["sleep", "600"]},
+    )
+    waiting = batch.submit_job(
+        jobName="waiting",
+        jobQueue="local",
+        jobDefinition=shell_job,
+        dependsOn=[{"jobId": blocker["jobId"]}],
+    )
+    array = batch.submit_job(
+        jobName="running-array",
+        jobQueue="local",
+        jobDefinition=shell_job,
+        arrayProperties={"size": 2},
+        containerOverrides={"command": ["sleep", "600"]},
+    )
+    wait_for(batch, f"{array['jobId']}:1", ("RUNNING",))
+
+    batch.terminate_job(jobId=waiting["jobId"], reason="not needed")
+    batch.terminate_job(jobId=array["jobId"], reason="stop the array")
+    batch.terminate_job(jobId=blocker["jobId"], reason="cleanup")
+
+    assert wait_for(batch, waiting["jobId"])["statusReason"] == "not needed"
+    parent = wait_for(batch, array["jobId"], timeout=10)
+    assert parent["arrayProperties"]["statusSummary"]["FAILED"] == 2
+    child = batch.describe_jobs(jobs=[f"{array['jobId']}:0"])["jobs"][0]
+    assert child["statusReason"] == "stop the array"
+
+
+def _definition_logging_to(batch, name: str, options: dict[str, str]) -> str:
+    batch.register_job_definition(
+        jobDefinitionName=name,
+        type="container",
+        containerProperties={
+            "image": "busybox",
+            "command": ["echo", "logged"],
+            "logConfiguration": {"logDriver": "awslogs", "options": options},
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "1"},
+                {"type": "MEMORY", "value": "32"},
+            ],
+        },
+    )
+    return name
+
+
+def test_awslogs_options_choose_group_and_stream_prefix(batch, logs) -> None:
+    name = _definition_logging_to(
+        batch,
+        "custom-logs",
+        {
+            "awslogs-group": "/custom/jobs",
+            "awslogs-stream-prefix": "tool",
+            "awslogs-create-group": "true",
+        },
+    )
+    submitted = batch.submit_job(jobName="logs", jobQueue="local", jobDefinition=name)
+    job = wait_for(batch, submitted["jobId"])
+
+    assert job["container"]["logStreamName"].startswith("tool/default/")
+    assert log_messages(logs, job, group="/custom/jobs") == ["logged"]
+
+
+def test_missing_log_group_fails_the_attempt_to_start(batch) -> None:
+    name = _definition_logging_to(batch, "missing-group", {"awslogs-group": "/never/created"})
+    submitted = batch.submit_job(jobName="logs", jobQueue="local", jobDefinition=name)
+    job = wait_for(batch, submitted["jobId"])
+
+    assert job["status"] == "FAILED"
+    assert job["statusReason"] == "Task failed to start"
+    assert "/never/created" in job["container"]["reason"]
