@@ -10,7 +10,7 @@ from . import batch_validation as check
 from .batch_models import ACTIVE_STATUSES, Capacity, Job
 from .batch_resources import BatchResources, check_environment_names, resource_requirements
 from .errors import client_error
-from .pagination import paginate
+from .pagination import listing, paginate
 from .scheduler import JobScheduler
 
 BATCH_ARN = re.compile(r"arn:aws:batch:[^:]+:\d+:([a-z-]+)/(.+)")
@@ -196,10 +196,7 @@ class BatchJobs:
         if not 1 <= limit <= 1000:
             raise client_error(f"maxResults must be between 1 and 1000, got {limit}")
         page, token = paginate(jobs, key, params.get("nextToken"), limit, descending=descending)
-        result: dict[str, Any] = {"jobSummaryList": [job.summary() for job in page]}
-        if token:
-            result["nextToken"] = token
-        return result
+        return listing("jobSummaryList", [job.summary() for job in page], token)
 
     def cancel_job(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params["jobId"])

@@ -8,7 +8,7 @@ from . import batch_validation as check
 from .batch_models import Capacity, ComputeEnvironment, JobDefinition, JobQueue
 from .config import LocalAwsConfig
 from .errors import client_error
-from .pagination import paginate
+from .pagination import listing, paginate
 
 PLATFORM_OF_COMPUTE_TYPE = {
     "EC2": "EC2",
@@ -102,17 +102,12 @@ class BatchResources:
         return environment
 
     def describe_compute_environments(self, params: dict[str, Any]) -> dict[str, Any]:
-        wanted = params.get("computeEnvironments")
-        environments = sorted(self.compute_environments.values(), key=lambda ce: ce.name)
-        if wanted:
-            environments = [ce for ce in environments if ce.name in wanted or ce.arn in wanted]
-        page, token = paginate(
-            environments, lambda ce: ce.name, params.get("nextToken"), params.get("maxResults", 100)
+        return _describe_named(
+            self.compute_environments,
+            params.get("computeEnvironments"),
+            "computeEnvironments",
+            params,
         )
-        result: dict[str, Any] = {"computeEnvironments": [ce.describe() for ce in page]}
-        if token:
-            result["nextToken"] = token
-        return result
 
     def create_job_queue(self, params: dict[str, Any]) -> dict[str, Any]:
         name = check.check_resource_name("Job queue", params["jobQueueName"])
@@ -156,17 +151,7 @@ class BatchResources:
         return queue
 
     def describe_job_queues(self, params: dict[str, Any]) -> dict[str, Any]:
-        wanted = params.get("jobQueues")
-        queues = sorted(self.queues.values(), key=lambda q: q.name)
-        if wanted:
-            queues = [q for q in queues if q.name in wanted or q.arn in wanted]
-        page, token = paginate(
-            queues, lambda q: q.name, params.get("nextToken"), params.get("maxResults", 100)
-        )
-        result: dict[str, Any] = {"jobQueues": [q.describe() for q in page]}
-        if token:
-            result["nextToken"] = token
-        return result
+        return _describe_named(self.queues, params.get("jobQueues"), "jobQueues", params)
 
     # Job definitions
 
@@ -255,10 +240,7 @@ class BatchResources:
             params.get("nextToken"),
             params.get("maxResults", 100),
         )
-        result: dict[str, Any] = {"jobDefinitions": [d.describe() for d in page]}
-        if token:
-            result["nextToken"] = token
-        return result
+        return listing("jobDefinitions", [d.describe() for d in page], token)
 
     def deregister_job_definition(self, params: dict[str, Any]) -> dict[str, Any]:
         reference = params["jobDefinition"]
@@ -279,3 +261,19 @@ class BatchResources:
         if resource_type == "job-definition":
             return next(iter(self.definitions_named(name)), None)
         return None
+
+
+def _describe_named(
+    resources: dict[str, ComputeEnvironment] | dict[str, JobQueue],
+    wanted: list[str] | None,
+    field: str,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """DescribeComputeEnvironments and DescribeJobQueues: by name or ARN, in name order."""
+    found = sorted(resources.values(), key=lambda resource: resource.name)
+    if wanted:
+        found = [r for r in found if r.name in wanted or r.arn in wanted]
+    page, token = paginate(
+        found, lambda r: r.name, params.get("nextToken"), params.get("maxResults", 100)
+    )
+    return listing(field, [resource.describe() for resource in page], token)

@@ -7,7 +7,7 @@ from typing import Any
 
 from .batch_models import now_ms
 from .errors import AwsError
-from .pagination import paginate
+from .pagination import listing, paginate
 
 GROUP_NAME = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 STREAM_NAME = re.compile(r"[^:*]{1,512}")
@@ -192,10 +192,7 @@ class LogsBackend:
             params.get("limit", 50),
             error=invalid_parameter,
         )
-        result: dict[str, Any] = {"logGroups": [g.describe() for g in page]}
-        if token:
-            result["nextToken"] = token
-        return result
+        return listing("logGroups", [g.describe() for g in page], token)
 
     def describe_log_streams(self, params: dict[str, Any]) -> dict[str, Any]:
         group = self._group(params["logGroupName"])
@@ -225,10 +222,7 @@ class LogsBackend:
             descending=descending,
             error=invalid_parameter,
         )
-        result: dict[str, Any] = {"logStreams": [s.describe() for s in page]}
-        if token:
-            result["nextToken"] = token
-        return result
+        return listing("logStreams", [s.describe() for s in page], token)
 
     def get_log_events(self, params: dict[str, Any]) -> dict[str, Any]:
         stream = self._stream(params["logGroupName"], params["logStreamName"])

@@ -4,7 +4,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .errors import AwsError, client_error
 
@@ -50,3 +50,8 @@ def paginate(
     page = list(items[start : start + limit])
     more = start + limit < len(items)
     return page, (encode_token(key(page[-1])) if more and page else None)
+
+
+def listing(field: str, page: list[dict[str, Any]], token: str | None) -> dict[str, Any]:
+    """A List/Describe response: the page under `field`, and `nextToken` while more remain."""
+    return {field: page, "nextToken": token} if token else {field: page}
