@@ -95,6 +95,19 @@ def shell_job(batch: Any) -> str:
 
 
 @pytest.fixture
+def submit(batch: Any, shell_job: str) -> Callable[..., dict[str, Any]]:
+    """Submits `command` to the `local` queue with the shell job definition."""
+
+    def submit_command(name: str, command: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+        overrides = {"containerOverrides": {"command": command}} if command else {}
+        return batch.submit_job(
+            jobName=name, jobQueue="local", jobDefinition=shell_job, **overrides, **extra
+        )
+
+    return submit_command
+
+
+@pytest.fixture
 def run(batch: Any, shell_job: str) -> Callable[..., dict[str, Any]]:
     """Submits a shell command to the `local` queue and returns its description once final."""
 

@@ -58,21 +58,17 @@ def test_botocore_retries_ride_out_a_fifth_of_calls_throttled(client_factory, fa
 
 
 def test_reclaim_ends_the_attempt_as_a_spot_interruption_and_it_is_retried(
-    batch, admin, shell_job
+    batch, admin, submit
 ) -> None:
-    submitted = batch.submit_job(
-        jobName="spot",
-        jobQueue="local",
-        jobDefinition=shell_job,
+    submitted = submit(
+        "spot",
+        ["sh", "-c", '[ "$AWS_BATCH_JOB_ATTEMPT" = 2 ] || sleep 600'],
         retryStrategy={
             "attempts": 2,
             "evaluateOnExit": [
                 {"onStatusReason": "Host EC2*", "action": "RETRY"},
                 {"onReason": "*", "action": "EXIT"},
             ],
-        },
-        containerOverrides={
-            "command": ["sh", "-c", '[ "$AWS_BATCH_JOB_ATTEMPT" = 2 ] || sleep 600']
         },
     )
     wait_for(batch, submitted["jobId"], ("RUNNING",))
@@ -90,13 +86,8 @@ def test_reclaim_ends_the_attempt_as_a_spot_interruption_and_it_is_retried(
     assert second["container"]["exitCode"] == 0
 
 
-def test_reclaim_without_retries_fails_the_job(batch, admin, shell_job) -> None:
-    submitted = batch.submit_job(
-        jobName="spot-final",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={"command": ["sleep", "600"]},
-    )
+def test_reclaim_without_retries_fails_the_job(batch, admin, submit) -> None:
+    submitted = submit("spot-final", ["sleep", "600"])
     wait_for(batch, submitted["jobId"], ("RUNNING",))
     admin.post(f"/jobs/{submitted['jobId']}/reclaim").raise_for_status()
     job = wait_for(batch, submitted["jobId"])
@@ -112,15 +103,13 @@ def test_reclaim_refuses_unknown_and_finished_jobs(admin, run) -> None:
     assert admin.post(f"/jobs/{done['jobId']}/reclaim").status_code == 409
 
 
-def test_spot_reclaim_rate_interrupts_attempts_after_the_delay(batch, faults, shell_job) -> None:
+def test_spot_reclaim_rate_interrupts_attempts_after_the_delay(batch, faults, submit) -> None:
     faults(spot_reclaim_rate=1.0, spot_reclaim_after_seconds=0.3)
     started = time.monotonic()
-    submitted = batch.submit_job(
-        jobName="doomed",
-        jobQueue="local",
-        jobDefinition=shell_job,
+    submitted = submit(
+        "doomed",
+        ["sleep", "600"],
         retryStrategy={"attempts": 2},
-        containerOverrides={"command": ["sleep", "600"]},
     )
     job = wait_for(batch, submitted["jobId"], timeout=10)
 

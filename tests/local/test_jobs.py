@@ -136,13 +136,11 @@ def test_missing_executable_fails_to_start_like_aws(run) -> None:
     assert "exitCode" not in job["container"]
 
 
-def test_array_children_see_their_own_index(batch, logs, shell_job) -> None:
-    submitted = batch.submit_job(
-        jobName="array",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_array_children_see_their_own_index(batch, logs, submit) -> None:
+    submitted = submit(
+        "array",
+        ["sh", "-c", "echo $AWS_BATCH_JOB_ARRAY_INDEX"],
         arrayProperties={"size": 3},
-        containerOverrides={"command": ["sh", "-c", "echo $AWS_BATCH_JOB_ARRAY_INDEX"]},
     )
     parent = wait_for(batch, submitted["jobId"])
 
@@ -156,13 +154,11 @@ def test_array_children_see_their_own_index(batch, logs, shell_job) -> None:
         assert log_messages(logs, children[child_id]) == [str(index)]
 
 
-def test_array_parent_fails_when_any_child_fails(batch, shell_job) -> None:
-    submitted = batch.submit_job(
-        jobName="array-fail",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_array_parent_fails_when_any_child_fails(batch, submit) -> None:
+    submitted = submit(
+        "array-fail",
+        ["sh", "-c", '[ "$AWS_BATCH_JOB_ARRAY_INDEX" != 2 ]'],
         arrayProperties={"size": 4},
-        containerOverrides={"command": ["sh", "-c", '[ "$AWS_BATCH_JOB_ARRAY_INDEX" != 2 ]']},
     )
     parent = wait_for(batch, submitted["jobId"])
 
@@ -171,13 +167,11 @@ def test_array_parent_fails_when_any_child_fails(batch, shell_job) -> None:
     assert (summary["SUCCEEDED"], summary["FAILED"]) == (3, 1)
 
 
-def test_list_jobs_by_array_id_lists_children_in_index_order(batch, shell_job) -> None:
-    submitted = batch.submit_job(
-        jobName="array-list",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_list_jobs_by_array_id_lists_children_in_index_order(batch, submit) -> None:
+    submitted = submit(
+        "array-list",
+        ["true"],
         arrayProperties={"size": 5},
-        containerOverrides={"command": ["true"]},
     )
     wait_for(batch, submitted["jobId"])
 
@@ -188,11 +182,9 @@ def test_list_jobs_by_array_id_lists_children_in_index_order(batch, shell_job) -
     assert indexes == [0, 1, 2, 3, 4]
 
 
-def test_sequential_array_runs_children_one_after_another(batch, logs, shell_job) -> None:
-    submitted = batch.submit_job(
-        jobName="sequential",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_sequential_array_runs_children_one_after_another(batch, logs, submit) -> None:
+    submitted = submit(
+        "sequential",
         arrayProperties={"size": 4},
         dependsOn=[{"type": "SEQUENTIAL"}],
         containerOverrides={
@@ -211,23 +203,17 @@ def test_sequential_array_runs_children_one_after_another(batch, logs, shell_job
         assert jobs[earlier]["stoppedAt"] <= jobs[later]["startedAt"]
 
 
-def test_n_to_n_child_waits_only_for_its_partner(batch, shell_job) -> None:
-    first = batch.submit_job(
-        jobName="first",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_n_to_n_child_waits_only_for_its_partner(batch, submit) -> None:
+    first = submit(
+        "first",
+        ["sh", "-c", '[ "$AWS_BATCH_JOB_ARRAY_INDEX" = 0 ] || sleep 1'],
         arrayProperties={"size": 2},
-        containerOverrides={
-            "command": ["sh", "-c", '[ "$AWS_BATCH_JOB_ARRAY_INDEX" = 0 ] || sleep 1']
-        },
     )
-    second = batch.submit_job(
-        jobName="second",
-        jobQueue="local",
-        jobDefinition=shell_job,
+    second = submit(
+        "second",
+        ["true"],
         arrayProperties={"size": 2},
         dependsOn=[{"jobId": first["jobId"], "type": "N_TO_N"}],
-        containerOverrides={"command": ["true"]},
     )
     wait_for(batch, second["jobId"])
 
@@ -242,19 +228,12 @@ def test_n_to_n_child_waits_only_for_its_partner(batch, shell_job) -> None:
     assert jobs[f"{second['jobId']}:1"]["startedAt"] >= slow_partner["stoppedAt"]
 
 
-def test_dependent_job_runs_after_its_dependency_succeeds(batch, shell_job) -> None:
-    first = batch.submit_job(
-        jobName="first",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={"command": ["sleep", "0.5"]},
-    )
-    second = batch.submit_job(
-        jobName="second",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_dependent_job_runs_after_its_dependency_succeeds(batch, submit) -> None:
+    first = submit("first", ["sleep", "0.5"])
+    second = submit(
+        "second",
+        ["true"],
         dependsOn=[{"jobId": first["jobId"]}],
-        containerOverrides={"command": ["true"]},
     )
     pending = batch.describe_jobs(jobs=[second["jobId"]])["jobs"][0]
     done = wait_for(batch, second["jobId"])
@@ -265,12 +244,10 @@ def test_dependent_job_runs_after_its_dependency_succeeds(batch, shell_job) -> N
     assert done["startedAt"] >= before["stoppedAt"]
 
 
-def test_job_depending_on_a_failed_job_fails(batch, run, shell_job) -> None:
+def test_job_depending_on_a_failed_job_fails(batch, run, submit) -> None:
     failed = run("exit 1")
-    dependent = batch.submit_job(
-        jobName="dependent",
-        jobQueue="local",
-        jobDefinition=shell_job,
+    dependent = submit(
+        "dependent",
         dependsOn=[{"jobId": failed["jobId"]}],
     )
     job = wait_for(batch, dependent["jobId"])
@@ -280,20 +257,13 @@ def test_job_depending_on_a_failed_job_fails(batch, run, shell_job) -> None:
     assert job["attempts"] == []
 
 
-def test_failure_cascades_down_a_chain_of_dependencies(batch, shell_job) -> None:
-    head = batch.submit_job(
-        jobName="head",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={"command": ["sh", "-c", "sleep 0.3; exit 1"]},
-    )
+def test_failure_cascades_down_a_chain_of_dependencies(batch, submit) -> None:
+    head = submit("head", ["sh", "-c", "sleep 0.3; exit 1"])
     chain = [head["jobId"]]
     for index in range(3):
         chain.append(
-            batch.submit_job(
-                jobName=f"link{index}",
-                jobQueue="local",
-                jobDefinition=shell_job,
+            submit(
+                f"link{index}",
                 dependsOn=[{"jobId": chain[-1]}],
             )["jobId"]
         )
@@ -333,12 +303,10 @@ def test_jobs_wait_runnable_while_the_compute_environment_is_full(batch, shell_j
 
 
 def test_job_larger_than_any_compute_environment_stays_runnable_with_a_reason(
-    batch, shell_job
+    batch, submit
 ) -> None:
-    submitted = batch.submit_job(
-        jobName="too-big",
-        jobQueue="local",
-        jobDefinition=shell_job,
+    submitted = submit(
+        "too-big",
         containerOverrides={"resourceRequirements": [{"type": "VCPU", "value": "64"}]},
     )
     time.sleep(0.3)
@@ -350,18 +318,9 @@ def test_job_larger_than_any_compute_environment_stays_runnable_with_a_reason(
     assert wait_for(batch, submitted["jobId"])["statusReason"] == "too big"
 
 
-def test_terminate_ends_a_running_job_and_its_whole_process_group(
-    batch, shell_job, tmp_path
-) -> None:
+def test_terminate_ends_a_running_job_and_its_whole_process_group(batch, submit, tmp_path) -> None:
     pid_file = tmp_path / "grandchild.pid"
-    submitted = batch.submit_job(
-        jobName="sleeper",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={
-            "command": ["sh", "-c", f"sleep 600 & echo $! > {pid_file}; sleep 600"]
-        },
-    )
+    submitted = submit("sleeper", ["sh", "-c", f"sleep 600 & echo $! > {pid_file}; sleep 600"])
     wait_for(batch, submitted["jobId"], ("RUNNING",))
     deadline = time.monotonic() + 5
     while not pid_file.exists() and time.monotonic() < deadline:
@@ -385,15 +344,8 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_terminate_escalates_to_sigkill_after_the_stop_timeout(batch, shell_job) -> None:
-    submitted = batch.submit_job(
-        jobName="stubborn",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={
-            "command": ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]
-        },
-    )
+def test_terminate_escalates_to_sigkill_after_the_stop_timeout(batch, submit) -> None:
+    submitted = submit("stubborn", ["sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"])
     wait_for(batch, submitted["jobId"], ("RUNNING",))
     time.sleep(0.2)
     batch.terminate_job(jobId=submitted["jobId"], reason="stop")
@@ -403,17 +355,10 @@ def test_terminate_escalates_to_sigkill_after_the_stop_timeout(batch, shell_job)
     assert job["stoppedAt"] - job["startedAt"] >= 2000
 
 
-def test_cancel_ends_a_pending_job_but_not_a_running_one(batch, shell_job) -> None:
-    running = batch.submit_job(
-        jobName="running",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={"command": ["sleep", "1"]},
-    )
-    pending = batch.submit_job(
-        jobName="pending",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_cancel_ends_a_pending_job_but_not_a_running_one(batch, submit) -> None:
+    running = submit("running", ["sleep", "1"])
+    pending = submit(
+        "pending",
         dependsOn=[{"jobId": running["jobId"]}],
     )
     wait_for(batch, running["jobId"], ("RUNNING",))
@@ -424,17 +369,10 @@ def test_cancel_ends_a_pending_job_but_not_a_running_one(batch, shell_job) -> No
     assert wait_for(batch, running["jobId"])["status"] == "SUCCEEDED"
 
 
-def test_cancel_array_parent_cancels_children_not_yet_started(batch, shell_job) -> None:
-    blocker = batch.submit_job(
-        jobName="blocker",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={"command": ["sleep", "1"]},
-    )
-    array = batch.submit_job(
-        jobName="blocked-array",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_cancel_array_parent_cancels_children_not_yet_started(batch, submit) -> None:
+    blocker = submit("blocker", ["sleep", "1"])
+    array = submit(
+        "blocked-array",
         arrayProperties={"size": 3},
         dependsOn=[{"jobId": blocker["jobId"]}],
     )
@@ -524,14 +462,9 @@ def test_retry_strategy_from_the_job_definition_applies(batch, logs) -> None:
     assert job["retryStrategy"]["attempts"] == 2
 
 
-def test_list_jobs_defaults_to_running_and_filters_by_status(batch, run, shell_job) -> None:
+def test_list_jobs_defaults_to_running_and_filters_by_status(batch, run, submit) -> None:
     done = run("true", jobName="listed-done")
-    sleeper = batch.submit_job(
-        jobName="listed-running",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={"command": ["sleep", "600"]},
-    )
+    sleeper = submit("listed-running", ["sleep", "600"])
     wait_for(batch, sleeper["jobId"], ("RUNNING",))
     try:
         running_ids = {s["jobId"] for s in batch.list_jobs(jobQueue="local")["jobSummaryList"]}
@@ -579,20 +512,16 @@ def test_describe_jobs_skips_unknown_ids_and_refuses_more_than_100(batch, run) -
     assert error.value.response["Error"]["Code"] == "ClientException"
 
 
-def test_dependency_on_an_array_waits_for_every_child(batch, shell_job) -> None:
-    array = batch.submit_job(
-        jobName="array-dep",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_dependency_on_an_array_waits_for_every_child(batch, submit) -> None:
+    array = submit(
+        "array-dep",
+        ["sh", "-c", "sleep 0.$AWS_BATCH_JOB_ARRAY_INDEX"],
         arrayProperties={"size": 3},
-        containerOverrides={"command": ["sh", "-c", "sleep 0.$AWS_BATCH_JOB_ARRAY_INDEX"]},
     )
-    after = batch.submit_job(
-        jobName="after-array",
-        jobQueue="local",
-        jobDefinition=shell_job,
+    after = submit(
+        "after-array",
+        ["true"],
         dependsOn=[{"jobId": array["jobId"]}],
-        containerOverrides={"command": ["true"]},
     )
     job = wait_for(batch, after["jobId"])
 
@@ -601,27 +530,16 @@ def test_dependency_on_an_array_waits_for_every_child(batch, shell_job) -> None:
     assert job["startedAt"] >= max(child["stoppedAt"] for child in children)
 
 
-def test_terminate_before_start_cancels_and_on_a_parent_reaches_every_child(
-    batch, shell_job
-) -> None:
-    blocker = batch.submit_job(
-        jobName="blocker",
-        jobQueue="local",
-        jobDefinition=shell_job,
-        containerOverrides={"command": ["sleep", "600"]},
-    )
-    waiting = batch.submit_job(
-        jobName="waiting",
-        jobQueue="local",
-        jobDefinition=shell_job,
+def test_terminate_before_start_cancels_and_on_a_parent_reaches_every_child(batch, submit) -> None:
+    blocker = submit("blocker", ["sleep", "600"])
+    waiting = submit(
+        "waiting",
         dependsOn=[{"jobId": blocker["jobId"]}],
     )
-    array = batch.submit_job(
-        jobName="running-array",
-        jobQueue="local",
-        jobDefinition=shell_job,
+    array = submit(
+        "running-array",
+        ["sleep", "600"],
         arrayProperties={"size": 2},
-        containerOverrides={"command": ["sleep", "600"]},
     )
     wait_for(batch, f"{array['jobId']}:1", ("RUNNING",))
 
