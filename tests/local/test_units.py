@@ -59,10 +59,23 @@ def test_should_retry_follows_the_first_matching_rule(
     assert should_retry(strategy, attempts, status_reason, None, exit_code) is expected
 
 
-def test_exit_code_rule_does_not_match_an_attempt_without_exit_code() -> None:
-    strategy = {"attempts": 2, "evaluateOnExit": [{"onExitCode": "*", "action": "EXIT"}]}
+def test_retry_only_spot_reclaims_the_way_aws_documents_it() -> None:
+    strategy = {
+        "attempts": 3,
+        "evaluateOnExit": [
+            {"onStatusReason": "Host EC2*", "action": "RETRY"},
+            {"onReason": "*", "action": "EXIT"},
+        ],
+    }
 
     assert should_retry(strategy, 1, SPOT, None, None) is True
+    assert should_retry(strategy, 1, "Essential container in task exited", None, 1) is False
+
+
+def test_a_bare_star_matches_a_field_the_attempt_lacks() -> None:
+    strategy = {"attempts": 2, "evaluateOnExit": [{"onExitCode": "*", "action": "EXIT"}]}
+
+    assert should_retry(strategy, 1, SPOT, None, None) is False
 
 
 def test_pagination_resumes_after_the_cursor_even_when_items_are_added() -> None:

@@ -4,8 +4,8 @@ from typing import Any
 
 
 def _glob_matches(pattern: str, value: str | None) -> bool:
-    if value is None:
-        return False
+    """AWS's patterns; a field the attempt lacks is empty, so `*` ("for any reason") matches."""
+    value = value or ""
     if pattern.endswith("*"):
         return value.startswith(pattern[:-1])
     return value == pattern
