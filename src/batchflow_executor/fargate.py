@@ -23,3 +23,14 @@ def describe_fargate_choices(vcpus: float) -> str:
         return f"valid vCPU values: {sizes}"
     step = choices[1] - choices[0]
     return f"valid memory for {vcpus:g} vCPU: {choices[0]}-{choices[-1]} MiB in {step} MiB steps"
+
+
+def round_up_to_fargate(vcpus: float, memory_mib: int) -> tuple[float, int] | None:
+    """The smallest valid Fargate (vCPU, MiB) at least as large as asked; None if none is."""
+    for size, choices in FARGATE_MEMORY_MIB.items():
+        if size < vcpus:
+            continue
+        fitting = [memory for memory in choices if memory >= memory_mib]
+        if fitting:
+            return size, fitting[0]
+    return None

@@ -4,7 +4,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .conftest import NO_RETRIES, wait_for
+from ..conftest import NO_RETRIES
+from .conftest import wait_for
 
 SPOT_REASON_PREFIX = "Host EC2 (instance i-"
 

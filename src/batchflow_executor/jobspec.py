@@ -1,0 +1,201 @@
+"""A Snakemake job, turned into the AWS Batch job definition and SubmitJob request it needs."""
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from snakemake_interface_common.exceptions import WorkflowError
+
+from .fargate import describe_fargate_choices, fargate_memory_choices, round_up_to_fargate
+
+DEFAULT_MEMORY_MIB = 2048
+FARGATE_FREE_STORAGE_GIB = 20
+FARGATE_MAX_STORAGE_GIB = 200
+MIN_TIMEOUT_SECONDS = 60
+SPOT_RECLAIM = "Host EC2*"
+INVALID_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
+PLATFORMS = ("EC2", "FARGATE")
+
+
+@dataclass(frozen=True)
+class DefinitionSpec:
+    """Everything a job definition fixes; jobs that agree on it share one definition."""
+
+    image: str
+    platform: str
+    job_role: str | None = None
+    execution_role: str | None = None
+    log_group: str | None = None
+    assign_public_ip: bool = False
+    ephemeral_storage_gib: int | None = None
+
+    @property
+    def digest(self) -> str:
+        canonical = json.dumps(asdict(self), sort_keys=True).encode()
+        return hashlib.sha256(canonical).hexdigest()[:20]
+
+    @property
+    def name(self) -> str:
+        return f"batchflow-{self.digest}"
+
+    def registration(self) -> dict[str, Any]:
+        fargate = self.platform == "FARGATE"
+        container: dict[str, Any] = {
+            "image": self.image,
+            "resourceRequirements": [
+                {"type": "VCPU", "value": "0.25" if fargate else "1"},
+                {"type": "MEMORY", "value": "512" if fargate else str(DEFAULT_MEMORY_MIB)},
+            ],
+        }
+        if self.job_role:
+            container["jobRoleArn"] = self.job_role
+        if self.execution_role:
+            container["executionRoleArn"] = self.execution_role
+        if self.log_group:
+            container["logConfiguration"] = {
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": self.log_group},
+            }
+        if fargate:
+            container["networkConfiguration"] = {
+                "assignPublicIp": "ENABLED" if self.assign_public_ip else "DISABLED"
+            }
+            container["fargatePlatformConfiguration"] = {"platformVersion": "LATEST"}
+            if self.ephemeral_storage_gib:
+                container["ephemeralStorage"] = {"sizeInGiB": self.ephemeral_storage_gib}
+        return {
+            "jobDefinitionName": self.name,
+            "type": "container",
+            "platformCapabilities": [self.platform],
+            "containerProperties": container,
+            "propagateTags": True,
+            "tags": {"batchflow:spec": self.digest},
+        }
+
+
+@dataclass
+class JobSize:
+    vcpus: float
+    memory_mib: int
+    gpus: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def requirements(self) -> list[dict[str, str]]:
+        requirements = [
+            {"type": "VCPU", "value": f"{self.vcpus:g}"},
+            {"type": "MEMORY", "value": str(self.memory_mib)},
+        ]
+        if self.gpus:
+            requirements.append({"type": "GPU", "value": str(self.gpus)})
+        return requirements
+
+
+def _number(resources: Mapping[str, Any], *names: str) -> float | None:
+    for name in names:
+        value = resources.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return None
+
+
+def _string(resources: Mapping[str, Any], name: str) -> str | None:
+    value = resources.get(name)
+    return str(value) if value not in (None, "") else None
+
+
+def job_size(
+    threads: int, resources: Mapping[str, Any], platform: str, fargate_sizes: str
+) -> JobSize:
+    """threads -> vCPUs, mem_mb -> memory, gpu -> GPUs; never smaller than asked."""
+    vcpus = float(max(threads, 1))
+    memory = _number(resources, "mem_mib", "mem_mb")
+    memory_mib = math.ceil(memory) if memory else DEFAULT_MEMORY_MIB
+    gpus = int(_number(resources, "gpu", "nvidia_gpu") or 0)
+    if platform != "FARGATE":
+        return JobSize(vcpus, memory_mib, gpus)
+    if gpus:
+        raise WorkflowError(f"gpu={gpus} was asked for, but Fargate has no GPUs; use an EC2 queue")
+    if memory_mib in fargate_memory_choices(vcpus):
+        return JobSize(vcpus, memory_mib)
+    rounded = round_up_to_fargate(vcpus, memory_mib)
+    if rounded is None:
+        raise WorkflowError(
+            f"{vcpus:g} vCPU with {memory_mib} MiB is larger than any Fargate size "
+            "(at most 16 vCPU and 122880 MiB); use an EC2 queue"
+        )
+    if fargate_sizes == "exact":
+        raise WorkflowError(
+            f"memory {memory_mib} MiB with {vcpus:g} vCPU is not a valid Fargate size "
+            f"({describe_fargate_choices(vcpus)}); use threads={rounded[0]:g} and "
+            f"mem_mb={rounded[1]}, or --batchflow-fargate-sizes round-up"
+        )
+    warning = (
+        f"{vcpus:g} vCPU / {memory_mib} MiB is not a Fargate size; "
+        f"running with {rounded[0]:g} vCPU / {rounded[1]} MiB"
+    )
+    return JobSize(rounded[0], rounded[1], warnings=[warning])
+
+
+def timeout_seconds(resources: Mapping[str, Any]) -> int | None:
+    """Snakemake's `runtime` (minutes) as Batch's attempt timeout (at least 60 s)."""
+    runtime = _number(resources, "runtime")
+    if not runtime:
+        return None
+    return max(MIN_TIMEOUT_SECONDS, math.ceil(runtime * 60))
+
+
+def ephemeral_storage_gib(resources: Mapping[str, Any], platform: str) -> int | None:
+    """disk_mb as Fargate ephemeral storage; EC2 jobs use the instance's disk."""
+    disk = _number(resources, "disk_mib", "disk_mb")
+    if platform != "FARGATE" or not disk:
+        return None
+    gib = math.ceil(disk / 1024)
+    if gib > FARGATE_MAX_STORAGE_GIB:
+        raise WorkflowError(
+            f"disk_mb={disk:g} needs {gib} GiB, more than Fargate's {FARGATE_MAX_STORAGE_GIB} GiB; "
+            "use an EC2 queue"
+        )
+    return gib if gib > FARGATE_FREE_STORAGE_GIB else None
+
+
+def retry_strategy(spot_retries: int) -> dict[str, Any]:
+    """Batch reruns attempts lost to Spot; any other failure exits for Snakemake to handle."""
+    if not 0 <= spot_retries <= 9:
+        raise WorkflowError(f"Spot retries must be between 0 and 9, got {spot_retries}")
+    return {
+        "attempts": spot_retries + 1,
+        "evaluateOnExit": [
+            {"onStatusReason": SPOT_RECLAIM, "action": "RETRY"},
+            {"onReason": "*", "action": "EXIT"},
+        ],
+    }
+
+
+def job_name(rule: str, jobid: int, run_id: str) -> str:
+    name = INVALID_NAME_CHARACTERS.sub("-", f"{rule}-{jobid}-{run_id[:8]}").strip("-_")
+    return (name or "job")[:128]
+
+
+def parse_tags(pairs: list[str]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key.strip():
+            raise WorkflowError(f"--batchflow-tags takes key=value pairs, got {pair!r}")
+        tags[key.strip()] = value.strip()
+    return tags
+
+
+def rule_override(resources: Mapping[str, Any], name: str, default: str | None) -> str | None:
+    return _string(resources, f"batchflow_{name}") or default
+
+
+def checked_platform(value: str, source: str) -> str:
+    platform = value.upper()
+    if platform not in PLATFORMS:
+        raise WorkflowError(f"{source} must be EC2 or FARGATE, got {value!r}")
+    return platform

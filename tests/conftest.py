@@ -1,0 +1,75 @@
+"""Fixtures every part of the suite shares: one local AWS for the whole session."""
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.config import Config
+
+from batchflow_executor.local import LocalAwsConfig, LocalAwsServer
+
+NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+@pytest.fixture(scope="session")
+def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsServer]:
+    config = LocalAwsConfig(
+        workdir=tmp_path_factory.mktemp("local-aws"),
+        port=0,
+        vcpus=8,
+        memory_mib=16_384,
+        stop_timeout_seconds=2,
+        timeout_scale=0.05,
+    )
+    server = LocalAwsServer(config).start_in_thread()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def client_factory(local_aws: LocalAwsServer) -> Callable[..., Any]:
+    environment = local_aws.client_environment()
+
+    def make(service: str, config: Config | None = None) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=environment["AWS_ENDPOINT_URL"],
+            region_name=environment["AWS_DEFAULT_REGION"],
+            aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+            config=config,
+        )
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def admin(local_aws: LocalAwsServer) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{local_aws.endpoint}/_batchflow", timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def faults(admin: httpx.Client) -> Iterator[Callable[..., None]]:
+    def configure(**settings: Any) -> None:
+        admin.put("/faults", json=settings).raise_for_status()
+
+    yield configure
+    admin.put("/faults", json={}).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def batch(client_factory: Callable[..., Any]) -> Any:
+    return client_factory("batch")
+
+
+@pytest.fixture(scope="session")
+def logs(client_factory: Callable[..., Any]) -> Any:
+    return client_factory("logs")
+
+
+@pytest.fixture(scope="session")
+def s3(client_factory: Callable[..., Any]) -> Any:
+    return client_factory("s3")
