@@ -1,0 +1,86 @@
+"""Error paths of the AWS calls, with botocore's Stubber standing in for AWS."""
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError
+from botocore.stub import Stubber
+from snakemake_interface_common.exceptions import WorkflowError
+
+from batchflow_executor.aws import CLIENT_CONFIG, AwsCaller
+
+FAST = {"max_wait_seconds": 0.001}
+
+
+@pytest.fixture
+def batch():
+    client = boto3.client(
+        "batch",
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=CLIENT_CONFIG,
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("TooManyRequestsException", 429), ("ThrottlingException", 400), ("ServerException", 500)],
+)
+def test_throttling_and_server_errors_are_retried(batch, code, status) -> None:
+    client, stubber = batch
+    stubber.add_client_error("describe_jobs", service_error_code=code, http_status_code=status)
+    stubber.add_client_error("describe_jobs", service_error_code=code, http_status_code=status)
+    stubber.add_response("describe_jobs", {"jobs": []})
+
+    result = AwsCaller(**FAST)("DescribeJobs", client.describe_jobs, jobs=["a"])
+
+    assert result["jobs"] == []
+
+
+def test_client_errors_are_raised_at_once_with_context(batch) -> None:
+    client, stubber = batch
+    stubber.add_client_error(
+        "submit_job",
+        service_error_code="ClientException",
+        service_message="JobQueue nope not found",
+        http_status_code=400,
+    )
+
+    with pytest.raises(WorkflowError) as raised:
+        AwsCaller(**FAST)(
+            "SubmitJob for rule align",
+            client.submit_job,
+            jobName="j",
+            jobQueue="nope",
+            jobDefinition="d",
+        )
+
+    assert str(raised.value) == (
+        "SubmitJob for rule align failed: ClientException: JobQueue nope not found"
+    )
+
+
+def test_retries_give_up_after_the_attempt_limit(batch) -> None:
+    client, stubber = batch
+    for _ in range(3):
+        stubber.add_client_error(
+            "describe_jobs", service_error_code="TooManyRequestsException", http_status_code=429
+        )
+
+    with pytest.raises(WorkflowError, match="TooManyRequestsException"):
+        AwsCaller(max_attempts=3, **FAST)("DescribeJobs", client.describe_jobs, jobs=["a"])
+
+
+def test_connection_errors_are_retried() -> None:
+    outcomes = [EndpointConnectionError(endpoint_url="http://batch"), {"ok": True}]
+
+    def flaky() -> dict[str, bool]:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert AwsCaller(**FAST)("Flaky call", flaky) == {"ok": True}

@@ -1,0 +1,153 @@
+"""The executor's status loop: chunked DescribeJobs, failures with logs, missing jobs."""
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from snakemake_interface_executor_plugins.executors.base import SubmittedJobInfo
+from throttler import Throttler
+
+from batchflow_executor.aws import CLIENT_CONFIG, AwsCaller
+from batchflow_executor.events import EventLog
+from batchflow_executor.executor import Executor
+from batchflow_executor.settings import ExecutorSettings
+
+
+def client(service: str) -> Any:
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=CLIENT_CONFIG,
+    )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.errors: list[tuple[str, str, list[str]]] = []
+        self.successes: list[str] = []
+
+
+@pytest.fixture
+def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An Executor's status logic, without a Snakemake workflow around it."""
+    monkeypatch.chdir(tmp_path)
+    bare = Executor.__new__(Executor)
+    bare.settings = ExecutorSettings(job_queue="q", image="i", missing_job_grace=60)
+    bare.run_id = "run"
+    bare.call = AwsCaller(max_wait_seconds=0.001)
+    bare.batch, bare.logs = client("batch"), client("logs")
+    bare.events = EventLog(tmp_path / "events.jsonl")
+    bare.status_rate_limiter = Throttler(rate_limit=1000, period=1)
+    bare.recorder = Recorder()
+    bare.report_job_success = lambda info: bare.recorder.successes.append(info.external_jobid)
+    bare.report_job_error = lambda info, msg=None, aux_logs=(): bare.recorder.errors.append(
+        (info.external_jobid, msg, list(aux_logs))
+    )
+    return bare
+
+
+def submitted(job_id: str, jobid: int = 1) -> SubmittedJobInfo:
+    job = SimpleNamespace(name="align", jobid=jobid, attempt=1, wildcards=None)
+    return SubmittedJobInfo(
+        job, external_jobid=job_id, aux={"missing_since": None, "running": False}
+    )
+
+
+def still_active(executor: Any, jobs: list[SubmittedJobInfo]) -> list[SubmittedJobInfo]:
+    async def collect() -> list[SubmittedJobInfo]:
+        return [info async for info in executor.check_active_jobs(jobs)]
+
+    return asyncio.run(collect())
+
+
+def described(job_id: str, status: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "jobId": job_id,
+        "jobName": "align",
+        "jobQueue": "q",
+        "status": status,
+        "startedAt": 1,
+        "jobDefinition": "d",
+        **extra,
+    }
+
+
+def test_describe_jobs_asks_for_at_most_100_ids_per_call(executor) -> None:
+    jobs = [submitted(f"job-{i}", i) for i in range(250)]
+    with Stubber(executor.batch) as stubber:
+        for start, stop in ((0, 100), (100, 200), (200, 250)):
+            ids = [f"job-{i}" for i in range(start, stop)]
+            stubber.add_response(
+                "describe_jobs",
+                {"jobs": [described(i, "RUNNING") for i in ids]},
+                {"jobs": ids},
+            )
+
+        active = still_active(executor, jobs)
+
+        stubber.assert_no_pending_responses()
+    assert len(active) == 250
+
+
+def test_succeeded_jobs_are_reported_and_leave_the_active_list(executor) -> None:
+    with Stubber(executor.batch) as stubber:
+        stubber.add_response(
+            "describe_jobs",
+            {"jobs": [described("done", "SUCCEEDED", stoppedAt=2), described("busy", "RUNNING")]},
+        )
+        active = still_active(executor, [submitted("done"), submitted("busy")])
+
+    assert [info.external_jobid for info in active] == ["busy"]
+    assert executor.recorder.successes == ["done"]
+
+
+def test_failed_job_error_carries_reason_exit_code_and_log_tail(executor, tmp_path) -> None:
+    lines = [f"line {i}" for i in range(30)]
+    failure = described(
+        "bad",
+        "FAILED",
+        statusReason="Essential container in task exited",
+        container={"exitCode": 3, "logStreamName": "batchflow/default/task"},
+        attempts=[{}, {}],
+    )
+    with Stubber(executor.batch) as batch, Stubber(executor.logs) as logs:
+        batch.add_response("describe_jobs", {"jobs": [failure]})
+        logs.add_response(
+            "get_log_events",
+            {
+                "events": [{"timestamp": 1, "message": line} for line in lines],
+                "nextForwardToken": "f/30",
+            },
+        )
+        logs.add_response("get_log_events", {"events": [], "nextForwardToken": "f/30"})
+        active = still_active(executor, [submitted("bad")])
+
+    [(_, message, aux_logs)] = executor.recorder.errors
+    assert active == []
+    assert "Essential container in task exited (exit code 3) after 2 attempts" in message
+    assert "line 29" in message
+    assert "line 9\n" not in message
+    assert Path(aux_logs[0]).read_text().splitlines() == lines
+    assert Path(aux_logs[0]).parent == Path(".snakemake/batchflow/logs")
+
+
+def test_missing_job_is_polled_within_the_grace_period_then_failed(executor) -> None:
+    job = submitted("ghost")
+    with Stubber(executor.batch) as stubber:
+        stubber.add_response("describe_jobs", {"jobs": []})
+        stubber.add_response("describe_jobs", {"jobs": []})
+
+        first = still_active(executor, [job])
+        executor.settings.missing_job_grace = 0
+        second = still_active(executor, [job])
+
+    assert first == [job]
+    assert second == []
+    [(_, message, _)] = executor.recorder.errors
+    assert "was not found by DescribeJobs for 0 s" in message
