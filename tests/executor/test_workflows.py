@@ -92,7 +92,7 @@ def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
 ) -> None:
     run = Run("scatter", tmp_path, aws_environment)
 
-    result = run.run("--seconds-between-status-checks", "5")
+    result = run.run()
 
     assert result.returncode == 0, result.stderr[-3000:]
     summary = s3.get_object(Bucket="batchflow-local", Key=f"{run.prefix}/summary.txt")
@@ -112,10 +112,19 @@ def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
     assert square["stopped_at"] >= square["started_at"]
 
 
-def test_failing_rule_shows_its_log_tail_and_keeps_the_whole_log(tmp_path, aws_environment) -> None:
+def test_failing_rule_shows_its_log_tail_and_keeps_the_whole_log(
+    tmp_path, aws_environment, batch
+) -> None:
     run = Run("failing", tmp_path, aws_environment)
 
-    result = run.run()
+    result = run.run(
+        "--batchflow-tags",
+        "project=genomics",
+        "--storage-s3-access-key",
+        aws_environment["AWS_ACCESS_KEY_ID"],
+        "--storage-s3-secret-key",
+        "not-for-jobs-0123",
+    )
 
     assert result.returncode != 0
     assert "boom: the aligner ran out of reads" in result.stderr
@@ -124,6 +133,10 @@ def test_failing_rule_shows_its_log_tail_and_keeps_the_whole_log(tmp_path, aws_e
     assert "aligner: reading reads.fq" in saved.read_text()
     [failed] = [e for e in run.events() if e["event"] == "failed"]
     assert failed["exit_code"] == 1
+    [job] = batch.describe_jobs(jobs=[failed["batch_job_id"]])["jobs"]
+    assert job["tags"]["project"] == "genomics"
+    assert job["tags"]["batchflow:rule"] == "align"
+    assert "not-for-jobs-0123" not in json.dumps(job), "secrets must not reach the job"
 
 
 def test_spot_reclaim_is_retried_and_the_workflow_succeeds(
