@@ -6,7 +6,13 @@ from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, ConnectionError, HTTPClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    HTTPClientError,
+    NoRegionError,
+)
 from snakemake_interface_common.exceptions import WorkflowError
 from tenacity import (
     Retrying,
@@ -80,7 +86,12 @@ class AwsCaller:
 def make_clients(region: str | None) -> tuple[Any, Any]:
     """Batch and CloudWatch Logs clients from the standard AWS configuration."""
     session = boto3.session.Session(region_name=region)
-    return (
-        session.client("batch", config=CLIENT_CONFIG),
-        session.client("logs", config=CLIENT_CONFIG),
-    )
+    try:
+        return (
+            session.client("batch", config=CLIENT_CONFIG),
+            session.client("logs", config=CLIENT_CONFIG),
+        )
+    except NoRegionError:
+        raise WorkflowError(
+            "No AWS region is configured: set --batchflow-region, AWS_REGION or a profile's region"
+        ) from None

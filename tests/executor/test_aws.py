@@ -6,7 +6,7 @@ from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 from snakemake_interface_common.exceptions import WorkflowError
 
-from batchflow_executor.aws import CLIENT_CONFIG, AwsCaller
+from batchflow_executor.aws import CLIENT_CONFIG, AwsCaller, make_clients
 
 FAST = {"max_wait_seconds": 0.001}
 
@@ -84,3 +84,12 @@ def test_connection_errors_are_retried() -> None:
         return outcome
 
     assert AwsCaller(**FAST)("Flaky call", flaky) == {"ok": True}
+
+
+def test_missing_region_says_how_to_set_one(monkeypatch, tmp_path) -> None:
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+
+    with pytest.raises(WorkflowError, match="--batchflow-region"):
+        make_clients(None)
