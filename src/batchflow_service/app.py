@@ -1,0 +1,70 @@
+"""create_app(settings): wiring only."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from .api import health, runs
+from .engines import Engine, EngineError, MockEngine
+from .pages import BadPageTokenError
+from .settings import Settings
+from .states import InvalidTransitionError
+from .store import MemoryStore, RunNotFoundError, RunStore
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"msg": message, "status_code": status}, status_code=status)
+
+
+def create_app(settings: Settings | None = None, store: RunStore | None = None) -> FastAPI:
+    settings = settings or Settings()
+    store = store or MemoryStore()
+    available: dict[str, Engine] = {"mock": MockEngine(store)}
+    unknown = sorted(set(settings.engines) - set(available))
+    if unknown:
+        raise ValueError(f"unknown engines in BATCHFLOW_ENGINES: {', '.join(unknown)}")
+    engines = {name: available[name] for name in settings.engines}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        for engine in engines.values():
+            await engine.close()
+
+    app = FastAPI(
+        title="batchflow",
+        summary="Run Snakemake workflows on AWS Batch: submit runs, follow their tasks and logs.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.engines = engines
+    app.state.metrics = health.RunMetrics()
+    app.include_router(runs.router)
+    app.include_router(health.router)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        return _error(error.status_code, str(error.detail))
+
+    @app.exception_handler(RunNotFoundError)
+    async def run_not_found(request: Request, error: RunNotFoundError) -> JSONResponse:
+        return _error(404, str(error))
+
+    @app.exception_handler(BadPageTokenError)
+    async def bad_page_token(request: Request, error: BadPageTokenError) -> JSONResponse:
+        return _error(400, str(error))
+
+    @app.exception_handler(EngineError)
+    async def bad_engine_params(request: Request, error: EngineError) -> JSONResponse:
+        return _error(400, str(error))
+
+    @app.exception_handler(InvalidTransitionError)
+    async def invalid_transition(request: Request, error: InvalidTransitionError) -> JSONResponse:
+        return _error(409, str(error))
+
+    return app

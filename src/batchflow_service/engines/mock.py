@@ -1,0 +1,111 @@
+"""The mock pipeline: in-process steps with a delay and a failure rate, for demos and tests."""
+
+import asyncio
+import contextlib
+import random
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..models import Run, Task, utcnow
+from ..states import RunState
+from ..store import RunStore
+from .base import EngineError
+
+
+class MockParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(3, ge=1, le=50, description="How many tasks the run has")
+    delay_seconds: float = Field(0.5, ge=0, le=60, description="How long each task takes")
+    failure_rate: float = Field(0.0, ge=0, le=1, description="Chance that a task fails")
+    seed: int | None = Field(None, description="Seed for reproducible failures")
+
+
+class MockEngine:
+    name = "mock"
+
+    def __init__(self, store: RunStore) -> None:
+        self._store = store
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._cancel_requested: set[str] = set()
+
+    def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return MockParams.model_validate(params).model_dump()
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            raise EngineError(f"invalid mock parameters: {problems}") from None
+
+    async def launch(self, run: Run) -> None:
+        task = asyncio.create_task(self._run(run.id, MockParams.model_validate(run.params)))
+        self._running[run.id] = task
+        task.add_done_callback(lambda _: self._running.pop(run.id, None))
+
+    async def _run(self, run_id: str, params: MockParams) -> None:
+        chance = random.Random(params.seed)
+        step: Task | None = None
+        try:
+            await self._store.set_state(run_id, RunState.INITIALIZING)
+            await self._store.append_log(run_id, [f"mock run with {params.steps} steps"])
+            await self._store.set_state(run_id, RunState.RUNNING)
+            for index in range(params.steps):
+                step = Task(
+                    id=f"{run_id}-step-{index}",
+                    run_id=run_id,
+                    name=f"step-{index}",
+                    state=RunState.RUNNING,
+                    started_at=utcnow(),
+                )
+                await self._store.upsert_task(step)
+                await self._store.append_log(run_id, [f"step-{index}: started"])
+                await asyncio.sleep(params.delay_seconds)
+                if chance.random() < params.failure_rate:
+                    await self._finish(step, RunState.EXECUTOR_ERROR, 1)
+                    reason = f"step-{index} failed (a mock failure, rate {params.failure_rate})"
+                    await self._store.append_log(run_id, [f"step-{index}: failed"])
+                    await self._store.set_state(run_id, RunState.EXECUTOR_ERROR, reason=reason)
+                    return
+                await self._finish(step, RunState.COMPLETE, 0)
+                await self._store.append_log(run_id, [f"step-{index}: done"])
+                step = None
+            await self._store.set_outputs(
+                run_id, {"steps": params.steps, "result": f"mock://{run_id}/result.txt"}
+            )
+            await self._store.set_state(run_id, RunState.COMPLETE)
+        except asyncio.CancelledError:
+            if run_id not in self._cancel_requested:
+                raise
+            if step is not None:
+                await self._finish(step, RunState.CANCELED, None)
+            await self._store.append_log(run_id, ["canceled"])
+            await self._store.set_state(run_id, RunState.CANCELED, reason="canceled by request")
+            raise
+
+    async def _finish(self, step: Task, state: RunState, exit_code: int | None) -> None:
+        done = step.model_copy(
+            update={"state": state, "exit_code": exit_code, "ended_at": utcnow()}
+        )
+        await self._store.upsert_task(done)
+
+    async def cancel(self, run: Run) -> None:
+        await self._store.set_state(run.id, RunState.CANCELING)
+        task = self._running.get(run.id)
+        if task is None:
+            await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
+            return
+        self._cancel_requested.add(run.id)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        self._cancel_requested.discard(run.id)
+
+    async def close(self) -> None:
+        """Stops in-process runs without recording an ending: the service is going away."""
+        for task in list(self._running.values()):
+            task.cancel()
+        for task in list(self._running.values()):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -1,0 +1,82 @@
+"""What the service stores and shows: runs, their tasks, and the requests that create them."""
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .states import RunState
+
+Engine = Literal["snakemake", "mock"]
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+MAX_TAGS = 50
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    workflow: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="A catalog workflow's name (a folder of workflows/) or a workflow URL",
+    )
+    engine: Engine = "snakemake"
+    params: dict[str, Any] = Field(default_factory=dict, description="Workflow parameters")
+    tags: dict[str, str] = Field(default_factory=dict, max_length=MAX_TAGS)
+    name: str | None = Field(default=None, pattern=NAME_PATTERN)
+
+
+class Run(BaseModel):
+    id: str
+    name: str | None = None
+    workflow: str
+    engine: Engine
+    params: dict[str, Any] = Field(default_factory=dict)
+    tags: dict[str, str] = Field(default_factory=dict)
+    state: RunState = RunState.QUEUED
+    reason: str | None = Field(default=None, description="Why the run failed or was canceled")
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    outputs: dict[str, Any] = Field(default_factory=dict)
+
+
+class Task(BaseModel):
+    id: str
+    run_id: str
+    name: str = Field(description="The rule (or step) the task runs")
+    state: RunState
+    attempt: int = 1
+    wildcards: dict[str, str] = Field(default_factory=dict)
+    batch_job_id: str | None = None
+    exit_code: int | None = None
+    reason: str | None = None
+    log_stream: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class RunPage(BaseModel):
+    runs: list[Run]
+    next_page_token: str = Field(description="Empty on the last page")
+
+
+class TaskPage(BaseModel):
+    tasks: list[Task]
+    next_page_token: str = Field(description="Empty on the last page")
+
+
+class LogPage(BaseModel):
+    lines: list[str]
+    next_offset: int = Field(description="Ask for offset=next_offset to read on")
+    complete: bool = Field(description="True once the run has ended and every line is here")
+
+
+class ErrorResponse(BaseModel):
+    msg: str = Field(description="What was wrong, and what to do about it")
+    status_code: int

@@ -1,0 +1,57 @@
+"""The store contract every backend passes (tests/service/test_store.py)."""
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from ..models import Run, Task
+from ..states import RunState
+
+
+class RunNotFoundError(LookupError):
+    def __init__(self, run_id: str) -> None:
+        super().__init__(f"no run {run_id!r}")
+        self.run_id = run_id
+
+
+class RunStore(Protocol):
+    async def create_run(self, run: Run) -> Run: ...
+
+    async def get_run(self, run_id: str) -> Run:
+        """Raises RunNotFoundError."""
+        ...
+
+    async def list_runs(
+        self,
+        *,
+        state: RunState | None = None,
+        tags: dict[str, str] | None = None,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> list[Run]:
+        """Newest first; `before` is the (created_at, id) of the last run already seen."""
+        ...
+
+    async def set_state(self, run_id: str, state: RunState, *, reason: str | None = None) -> Run:
+        """Moves a run to `state` if the transition is allowed (else InvalidTransitionError);
+        stamps started_at on entering RUNNING and ended_at on entering a final state."""
+        ...
+
+    async def set_outputs(self, run_id: str, outputs: dict[str, Any]) -> Run: ...
+
+    async def upsert_task(self, task: Task) -> Task: ...
+
+    async def list_tasks(
+        self, run_id: str, *, after: str | None = None, limit: int = 100
+    ) -> list[Task]:
+        """In creation order; `after` is the id of the last task already seen."""
+        ...
+
+    async def append_log(self, run_id: str, lines: list[str]) -> None: ...
+
+    async def read_log(self, run_id: str, offset: int, limit: int) -> tuple[list[str], int]:
+        """Lines from `offset`, and the offset to read on from."""
+        ...
+
+    async def state_counts(self) -> dict[RunState, int]: ...
+
+    async def active_runs(self) -> list[Run]: ...

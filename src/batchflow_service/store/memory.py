@@ -1,0 +1,115 @@
+"""The default store: everything in this process's memory, safe under concurrent requests."""
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from ..models import Run, Task, utcnow
+from ..states import ACTIVE_STATES, FINAL_STATES, RunState, check_transition
+from .base import RunNotFoundError
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._runs: dict[str, Run] = {}
+        self._tasks: dict[str, dict[str, Task]] = {}
+        self._logs: dict[str, list[str]] = {}
+        self._lock = asyncio.Lock()
+
+    def _run(self, run_id: str) -> Run:
+        run = self._runs.get(run_id)
+        if run is None:
+            raise RunNotFoundError(run_id)
+        return run
+
+    async def create_run(self, run: Run) -> Run:
+        async with self._lock:
+            if run.id in self._runs:
+                raise ValueError(f"run {run.id} already exists")
+            self._runs[run.id] = run.model_copy(deep=True)
+            self._tasks[run.id] = {}
+            self._logs[run.id] = []
+            return run.model_copy(deep=True)
+
+    async def get_run(self, run_id: str) -> Run:
+        return self._run(run_id).model_copy(deep=True)
+
+    async def list_runs(
+        self,
+        *,
+        state: RunState | None = None,
+        tags: dict[str, str] | None = None,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> list[Run]:
+        runs = sorted(self._runs.values(), key=lambda r: (r.created_at, r.id), reverse=True)
+        selected = [
+            run.model_copy(deep=True)
+            for run in runs
+            if (state is None or run.state == state)
+            and all(run.tags.get(k) == v for k, v in (tags or {}).items())
+            and (before is None or (run.created_at, run.id) < before)
+        ]
+        return selected[:limit]
+
+    async def set_state(self, run_id: str, state: RunState, *, reason: str | None = None) -> Run:
+        async with self._lock:
+            run = self._run(run_id)
+            if check_transition(run.state, state):
+                run.state = state
+                if reason:
+                    run.reason = reason
+                if state == RunState.RUNNING and run.started_at is None:
+                    run.started_at = utcnow()
+                if state in FINAL_STATES:
+                    run.ended_at = utcnow()
+            return run.model_copy(deep=True)
+
+    async def set_outputs(self, run_id: str, outputs: dict[str, Any]) -> Run:
+        async with self._lock:
+            run = self._run(run_id)
+            run.outputs = dict(outputs)
+            return run.model_copy(deep=True)
+
+    async def upsert_task(self, task: Task) -> Task:
+        async with self._lock:
+            self._run(task.run_id)
+            tasks = self._tasks[task.run_id]
+            existing = tasks.get(task.id)
+            stored = (
+                task.model_copy(update={"created_at": existing.created_at}) if existing else task
+            )
+            tasks[task.id] = stored.model_copy(deep=True)
+            return stored
+
+    async def list_tasks(
+        self, run_id: str, *, after: str | None = None, limit: int = 100
+    ) -> list[Task]:
+        self._run(run_id)
+        tasks = list(self._tasks[run_id].values())
+        start = 0
+        if after is not None:
+            ids = [task.id for task in tasks]
+            start = ids.index(after) + 1 if after in ids else len(tasks)
+        return [task.model_copy(deep=True) for task in tasks[start : start + limit]]
+
+    async def append_log(self, run_id: str, lines: list[str]) -> None:
+        async with self._lock:
+            self._run(run_id)
+            self._logs[run_id].extend(lines)
+
+    async def read_log(self, run_id: str, offset: int, limit: int) -> tuple[list[str], int]:
+        self._run(run_id)
+        lines = self._logs[run_id][offset : offset + limit]
+        return lines, offset + len(lines)
+
+    async def state_counts(self) -> dict[RunState, int]:
+        counts = dict.fromkeys(RunState, 0)
+        for run in self._runs.values():
+            counts[run.state] += 1
+        return counts
+
+    async def active_runs(self) -> list[Run]:
+        return [
+            run.model_copy(deep=True) for run in self._runs.values() if run.state in ACTIVE_STATES
+        ]

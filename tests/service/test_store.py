@@ -1,0 +1,133 @@
+"""The store contract: every backend must pass these."""
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from batchflow_service.models import Run, Task
+from batchflow_service.states import InvalidTransitionError, RunState
+from batchflow_service.store import MemoryStore, RunNotFoundError, RunStore
+
+STORES: list[Callable[[], RunStore]] = [MemoryStore]
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=STORES, ids=lambda factory: factory.__name__)
+def store(request) -> RunStore:
+    return request.param()
+
+
+def a_run(run_id: str, minutes_ago: int = 0, **fields) -> Run:
+    created = datetime(2026, 1, 1, tzinfo=UTC) - timedelta(minutes=minutes_ago)
+    return Run(id=run_id, workflow="demo", engine="mock", created_at=created, **fields)
+
+
+async def test_a_created_run_reads_back_equal(store) -> None:
+    run = await store.create_run(a_run("r1", tags={"team": "x"}, params={"steps": 2}))
+
+    assert await store.get_run("r1") == run
+
+
+async def test_an_unknown_run_is_not_found(store) -> None:
+    with pytest.raises(RunNotFoundError):
+        await store.get_run("nope")
+
+
+async def test_runs_list_newest_first_and_page_by_cursor(store) -> None:
+    for index in range(5):
+        await store.create_run(a_run(f"r{index}", minutes_ago=index))
+
+    first = await store.list_runs(limit=2)
+    rest = await store.list_runs(before=(first[-1].created_at, first[-1].id), limit=10)
+
+    assert [r.id for r in first] == ["r0", "r1"]
+    assert [r.id for r in rest] == ["r2", "r3", "r4"]
+
+
+async def test_runs_filter_by_state_and_tags(store) -> None:
+    await store.create_run(a_run("a", tags={"team": "x", "env": "prod"}))
+    await store.create_run(a_run("b", tags={"team": "x"}))
+    await store.create_run(a_run("c", tags={"team": "y"}))
+    await store.set_state("b", RunState.CANCELED)
+
+    team_x = await store.list_runs(tags={"team": "x"})
+    prod = await store.list_runs(tags={"team": "x", "env": "prod"})
+    canceled = await store.list_runs(state=RunState.CANCELED)
+
+    assert {r.id for r in team_x} == {"a", "b"}
+    assert [r.id for r in prod] == ["a"]
+    assert [r.id for r in canceled] == ["b"]
+
+
+async def test_state_changes_are_checked_and_stamped(store) -> None:
+    await store.create_run(a_run("r"))
+
+    running = await store.set_state("r", RunState.RUNNING)
+    done = await store.set_state("r", RunState.EXECUTOR_ERROR, reason="step-2 failed")
+
+    assert running.started_at is not None
+    assert done.ended_at is not None
+    assert done.reason == "step-2 failed"
+    with pytest.raises(InvalidTransitionError):
+        await store.set_state("r", RunState.RUNNING)
+
+
+async def test_concurrent_transitions_let_exactly_one_final_state_win(store) -> None:
+    await store.create_run(a_run("r", state=RunState.RUNNING))
+
+    results = await asyncio.gather(
+        store.set_state("r", RunState.COMPLETE),
+        store.set_state("r", RunState.CANCELED),
+        return_exceptions=True,
+    )
+
+    assert sum(isinstance(result, InvalidTransitionError) for result in results) == 1
+    assert (await store.get_run("r")).state in (RunState.COMPLETE, RunState.CANCELED)
+
+
+async def test_tasks_upsert_in_place_and_page_in_creation_order(store) -> None:
+    await store.create_run(a_run("r"))
+    for index in range(3):
+        await store.upsert_task(
+            Task(id=f"t{index}", run_id="r", name="align", state=RunState.RUNNING)
+        )
+    await store.upsert_task(
+        Task(id="t0", run_id="r", name="align", state=RunState.COMPLETE, exit_code=0)
+    )
+
+    first = await store.list_tasks("r", limit=2)
+    rest = await store.list_tasks("r", after=first[-1].id, limit=2)
+
+    assert [(t.id, t.state) for t in first] == [("t0", RunState.COMPLETE), ("t1", RunState.RUNNING)]
+    assert [t.id for t in rest] == ["t2"]
+
+
+async def test_tasks_of_an_unknown_run_are_not_found(store) -> None:
+    with pytest.raises(RunNotFoundError):
+        await store.upsert_task(Task(id="t", run_id="nope", name="x", state=RunState.QUEUED))
+
+
+async def test_logs_append_and_read_from_an_offset(store) -> None:
+    await store.create_run(a_run("r"))
+    await store.append_log("r", ["one", "two"])
+    await store.append_log("r", ["three"])
+
+    lines, offset = await store.read_log("r", 1, 10)
+    none, same = await store.read_log("r", offset, 10)
+
+    assert (lines, offset) == (["two", "three"], 3)
+    assert (none, same) == ([], 3)
+
+
+async def test_state_counts_and_active_runs(store) -> None:
+    await store.create_run(a_run("queued"))
+    await store.create_run(a_run("done", state=RunState.RUNNING))
+    await store.set_state("done", RunState.COMPLETE)
+
+    counts = await store.state_counts()
+    active = await store.active_runs()
+
+    assert (counts[RunState.QUEUED], counts[RunState.COMPLETE]) == (1, 1)
+    assert [r.id for r in active] == ["queued"]
