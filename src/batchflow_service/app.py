@@ -1,5 +1,7 @@
 """create_app(settings): wiring only."""
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +12,7 @@ from starlette.exceptions import HTTPException
 from .api import health, runs
 from .engines import Engine, EngineError, MockEngine
 from .pages import BadPageTokenError
+from .reconciler import Reconciler
 from .settings import Settings
 from .states import InvalidTransitionError
 from .store import MemoryStore, RunNotFoundError, RunStore
@@ -19,18 +22,33 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"msg": message, "status_code": status}, status_code=status)
 
 
+def build_engines(settings: Settings, store: RunStore) -> dict[str, Engine]:
+    unknown = sorted(set(settings.engines) - {"mock", "snakemake"})
+    if unknown:
+        raise ValueError(f"unknown engines in BATCHFLOW_ENGINES: {', '.join(unknown)}")
+    engines: dict[str, Engine] = {}
+    if "mock" in settings.engines:
+        engines["mock"] = MockEngine(store)
+    if "snakemake" in settings.engines:
+        from .engines.snakemake import SnakemakeEngine
+
+        engines["snakemake"] = SnakemakeEngine(store, settings)
+    return engines
+
+
 def create_app(settings: Settings | None = None, store: RunStore | None = None) -> FastAPI:
     settings = settings or Settings()
     store = store or MemoryStore()
-    available: dict[str, Engine] = {"mock": MockEngine(store)}
-    unknown = sorted(set(settings.engines) - set(available))
-    if unknown:
-        raise ValueError(f"unknown engines in BATCHFLOW_ENGINES: {', '.join(unknown)}")
-    engines = {name: available[name] for name in settings.engines}
+    engines = build_engines(settings, store)
+    reconciler = Reconciler(store, engines, settings.reconcile_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loop = asyncio.create_task(reconciler.run())
         yield
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
         for engine in engines.values():
             await engine.close()
 

@@ -1,13 +1,15 @@
 """The `batchflow` command line."""
 
 import asyncio
+import json
 import logging
+import os
 import shlex
 import shutil
 import signal
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -17,6 +19,11 @@ from batchflow_executor.local.config import (
     machine_memory_mib,
     machine_vcpus,
 )
+
+if TYPE_CHECKING:
+    from .client import ServiceClient
+
+DEFAULT_URL = "http://127.0.0.1:8000"
 
 app = typer.Typer(
     help="Run Snakemake workflows on AWS Batch, or on a local AWS on this machine.",
@@ -115,6 +122,193 @@ def local(
     finally:
         if workdir is None:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _pairs(values: list[str], what: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, separator, rest = value.partition("=")
+        if not separator or not key:
+            raise typer.BadParameter(f"{what} must be key=value, got {value!r}")
+        pairs[key] = rest
+    return pairs
+
+
+def _params(values: list[str], params_file: Path | None) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if params_file is not None:
+        loaded = json.loads(params_file.read_text())
+        if not isinstance(loaded, dict):
+            raise typer.BadParameter("--params-file must hold a JSON object")
+        params.update(loaded)
+    for key, raw in _pairs(values, "--param").items():
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    return params
+
+
+def _client() -> "ServiceClient":
+    from .client import ServiceClient
+
+    return ServiceClient(os.environ.get("BATCHFLOW_URL", DEFAULT_URL))
+
+
+def _fail(error: Exception) -> NoReturn:
+    typer.echo(f"batchflow: {error}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    local_aws: Annotated[
+        bool,
+        typer.Option(
+            help="Start the local AWS in this process (the default), or use the standard AWS "
+            "configuration (--no-local-aws: a deployed stack, or a separate `batchflow local`)."
+        ),
+    ] = True,
+) -> None:
+    """Serve the run service's REST and GA4GH WES APIs."""
+    import uvicorn
+
+    from .app import create_app
+    from .serve import start_local_aws
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    local = start_local_aws() if local_aws else None
+    if local is not None:
+        typer.echo(f"local AWS at {local.endpoint}")
+    try:
+        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    finally:
+        if local is not None:
+            local.stop()
+
+
+@app.command()
+def submit(
+    workflow: Annotated[str, typer.Argument(help="A catalog workflow's name.")],
+    engine: Annotated[str, typer.Option(help="snakemake or mock.")] = "snakemake",
+    param: Annotated[
+        list[str], typer.Option(help="key=value (a JSON value, else a string); repeatable.")
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
+    params_file: Annotated[
+        Path | None, typer.Option(help="A JSON object of parameters.", exists=True)
+    ] = None,
+    tag: Annotated[list[str], typer.Option(help="key=value; repeatable.")] = [],  # noqa: B006
+    wait: Annotated[
+        bool, typer.Option(help="Wait for the run to end; exit 1 unless COMPLETE.")
+    ] = False,
+) -> None:
+    """Submit a run to the service at BATCHFLOW_URL."""
+    from .client import ServiceError
+
+    client = _client()
+    try:
+        run = client.submit(workflow, engine, _params(param, params_file), _pairs(tag, "--tag"))
+        typer.echo(run["id"])
+        if wait:
+            final = list(client.wait(run["id"]))[-1]
+            typer.echo(final["state"])
+            if final["state"] != "COMPLETE":
+                raise typer.Exit(1)
+    except ServiceError as error:
+        _fail(error)
+
+
+runs_app = typer.Typer(
+    help="List, inspect, follow and cancel runs at BATCHFLOW_URL.", no_args_is_help=True
+)
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("list")
+def runs_list(
+    state: Annotated[str | None, typer.Option(help="Only runs in this state.")] = None,
+    tag: Annotated[list[str], typer.Option(help="key:value; repeatable.")] = [],  # noqa: B006
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 50,
+) -> None:
+    """Newest runs first."""
+    from .client import ServiceError
+
+    try:
+        page = _client().runs(state, tag, limit)
+    except ServiceError as error:
+        _fail(error)
+    for run in page["runs"]:
+        state, engine = f"{run['state']:<14}", f"{run['engine']:<9}"
+        typer.echo(f"{run['id']}  {state} {engine} {run['workflow']}  {run['created_at']}")
+
+
+@runs_app.command("show")
+def runs_show(run_id: str) -> None:
+    """A run, with its tasks, as JSON."""
+    from .client import ServiceError
+
+    client = _client()
+    try:
+        typer.echo(json.dumps({**client.run(run_id), "tasks": client.tasks(run_id)}, indent=2))
+    except ServiceError as error:
+        _fail(error)
+
+
+@runs_app.command("cancel")
+def runs_cancel(run_id: str) -> None:
+    """Cancel a run; its Batch jobs are terminated."""
+    from .client import ServiceError
+
+    try:
+        typer.echo(_client().cancel(run_id)["state"])
+    except ServiceError as error:
+        _fail(error)
+
+
+@runs_app.command("logs")
+def runs_logs(
+    run_id: str,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Stream until the run ends.")
+    ] = False,
+) -> None:
+    """A run's log: the service's notes, then Snakemake's output."""
+    from .client import ServiceError
+
+    try:
+        for line in _client().log_lines(run_id, follow):
+            typer.echo(line)
+    except ServiceError as error:
+        _fail(error)
+
+
+@app.command()
+def demo(
+    workflow: Annotated[str, typer.Option(help="The catalog workflow to run.")] = "quickstart",
+    param: Annotated[list[str], typer.Option(help="key=value; repeatable.")] = [],  # noqa: B006
+) -> None:
+    """Run a real Snakemake workflow through the service on the local AWS; print its results."""
+    from rich.console import Console
+
+    from .demo import run_demo
+
+    raise typer.Exit(run_demo(workflow, _params(param, None), Console(soft_wrap=True)))
+
+
+@app.command(hidden=True)
+def head(
+    prefix: Annotated[str, typer.Option(help="The run's s3:// prefix.")],
+    run_id: Annotated[str, typer.Option(help="The run's id.")],
+    task_queue: Annotated[str, typer.Option(help="Job queue for rule jobs.")],
+    task_image: Annotated[str, typer.Option(help="Image for rule jobs.")],
+    jobs: Annotated[int, typer.Option(min=1, help="Rule jobs in flight at once.")] = 20,
+) -> None:
+    """Run one workflow run's Snakemake inside a Batch head job (used by the service)."""
+    from .head import run_head
+
+    raise typer.Exit(run_head(prefix, run_id, task_queue, task_image, jobs))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ class Run(BaseModel):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     outputs: dict[str, Any] = Field(default_factory=dict)
+    head_job_id: str | None = Field(default=None, description="The Batch job running Snakemake")
 
 
 class Task(BaseModel):

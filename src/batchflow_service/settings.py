@@ -1,15 +1,31 @@
 """The service's configuration, from BATCHFLOW_* environment variables."""
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CATALOG = Path(__file__).resolve().parents[2] / "workflows"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="BATCHFLOW_", extra="ignore")
 
     engines: list[str] = Field(
-        default=["mock"], description="Engines this service accepts runs for"
+        default=["mock", "snakemake"], description="Engines this service accepts runs for"
     )
+    bucket: str = Field(default="batchflow-local", description="Staging bucket for runs")
+    head_queue: str = Field(default="local", description="Job queue for head jobs")
+    task_queue: str = Field(default="local", description="Job queue for rule jobs")
+    head_image: str = Field(default="batchflow-local", description="Image of head jobs")
+    task_image: str = Field(default="batchflow-local", description="Image of rule jobs")
+    head_vcpus: int = Field(default=1, ge=1, le=16)
+    head_memory_mib: int = Field(default=1024, ge=512)
+    max_jobs: int = Field(default=20, ge=1, le=10_000, description="Rule jobs in flight per run")
+    catalog_dir: Path = Field(default=CATALOG, description="Folder of catalog workflows")
+    reconcile_seconds: float = Field(default=5.0, gt=0, description="Reconciler interval")
     max_request_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest request body accepted"
     )
+    max_workflow_files: int = Field(default=200, ge=1)
+    max_params_bytes: int = Field(default=64 * 1024, ge=2)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 
 from .. import pages
+from ..engines import Engine
 from ..models import ErrorResponse, LogPage, Run, RunPage, RunRequest, TaskPage
 from ..states import FINAL_STATES, RunState
 from .deps import EnginesDep, StoreDep
@@ -20,6 +21,7 @@ router = APIRouter(prefix="/runs", tags=["runs"])
 
 FOLLOW_POLL_SECONDS = 0.5
 FOLLOW_LIMIT_SECONDS = 3600
+MAX_LOG_LINES = 1_000_000
 PageSize = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 PageToken = Annotated[
     str | None, Query(max_length=1024, description="next_page_token of the previous page")
@@ -45,7 +47,7 @@ async def submit_run(request: RunRequest, store: StoreDep, engines: EnginesDep) 
             f"engine {request.engine!r} is not enabled on this service "
             f"(enabled: {', '.join(sorted(engines))})",
         )
-    params = engine.check_params(request.params)
+    params = engine.check_request(request)
     run = Run(
         id=uuid.uuid4().hex,
         name=request.name,
@@ -108,31 +110,57 @@ async def list_tasks(
 async def read_logs(
     run_id: str,
     store: StoreDep,
+    engines: EnginesDep,
     offset: Annotated[int, Query(ge=0, description="First line to return")] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     follow: Annotated[bool, Query(description="Stream lines as text until the run ends")] = False,
 ) -> Any:
+    """The service's notes on the run, then the engine's log of it (Snakemake's output)."""
     run = await store.get_run(run_id)
     if follow:
-        return StreamingResponse(follow_log(store, run_id, offset), media_type="text/plain")
-    lines, next_offset = await store.read_log(run_id, offset, limit)
-    more, _ = await store.read_log(run_id, next_offset, 1)
+        return StreamingResponse(
+            follow_log(store, engines[run.engine], run_id, offset), media_type="text/plain"
+        )
+    lines = await all_log_lines(store, engines[run.engine], run)
+    page = lines[offset : offset + limit]
+    next_offset = offset + len(page)
     return LogPage(
-        lines=lines, next_offset=next_offset, complete=run.state in FINAL_STATES and not more
+        lines=page,
+        next_offset=next_offset,
+        complete=run.state in FINAL_STATES and next_offset >= len(lines),
     )
 
 
-async def follow_log(store: StoreDep, run_id: str, offset: int) -> AsyncIterator[str]:
+async def all_log_lines(store: StoreDep, engine: Engine, run: Run) -> list[str]:
+    stored, _ = await store.read_log(run.id, 0, MAX_LOG_LINES)
+    return stored + await engine.run_log(run)
+
+
+async def follow_log(
+    store: StoreDep, engine: Engine, run_id: str, offset: int
+) -> AsyncIterator[str]:
     deadline = time.monotonic() + FOLLOW_LIMIT_SECONDS
     while time.monotonic() < deadline:
-        ended = (await store.get_run(run_id)).state in FINAL_STATES
-        lines, offset = await store.read_log(run_id, offset, 1000)
+        run = await store.get_run(run_id)
+        lines = (await all_log_lines(store, engine, run))[offset:]
+        offset += len(lines)
         for line in lines:
             yield line + "\n"
-        if ended and not lines:
+        if run.state in FINAL_STATES and not lines:
             return
         if not lines:
             await asyncio.sleep(FOLLOW_POLL_SECONDS)
+
+
+@router.get("/{run_id}/tasks/{task_id}/logs", responses=NOT_FOUND)
+async def read_task_log(run_id: str, task_id: str, store: StoreDep, engines: EnginesDep) -> LogPage:
+    """A task's own output (for a Snakemake run, its Batch job's CloudWatch log)."""
+    run = await store.get_run(run_id)
+    task = await store.get_task(run_id, task_id)
+    if task is None:
+        raise HTTPException(404, f"run {run_id} has no task {task_id!r}")
+    lines = await engines[run.engine].task_log(task)
+    return LogPage(lines=lines, next_offset=len(lines), complete=task.state in FINAL_STATES)
 
 
 @router.post(

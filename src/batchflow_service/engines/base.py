@@ -2,7 +2,7 @@
 
 from typing import Any, Protocol
 
-from ..models import Run
+from ..models import Run, RunRequest, Task
 
 
 class EngineError(ValueError):
@@ -12,12 +12,26 @@ class EngineError(ValueError):
 class Engine(Protocol):
     name: str
 
-    def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+    def check_request(self, request: RunRequest) -> dict[str, Any]:
         """The run's parameters, validated and normalised; raises EngineError."""
         ...
 
     async def launch(self, run: Run) -> None: ...
 
     async def cancel(self, run: Run) -> None: ...
+
+    async def reconcile(self, runs: list[Run]) -> None:
+        """Brings these active runs of this engine in line with where their work really is."""
+        ...
+
+    async def recover(self) -> None:
+        """Finds runs that are in flight but not in the store (after a restart)."""
+        ...
+
+    async def run_log(self, run: Run) -> list[str]:
+        """Log lines the engine keeps outside the store (shown after the store's own)."""
+        ...
+
+    async def task_log(self, task: Task) -> list[str]: ...
 
     async def close(self) -> None: ...

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..models import Run, Task, utcnow
-from ..states import RunState
+from ..models import Run, RunRequest, Task, utcnow
+from ..states import InvalidTransitionError, RunState
 from ..store import RunStore
 from .base import EngineError
 
@@ -29,10 +29,11 @@ class MockEngine:
         self._store = store
         self._running: dict[str, asyncio.Task[None]] = {}
         self._cancel_requested: set[str] = set()
+        self._started = utcnow()
 
-    def check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+    def check_request(self, request: RunRequest) -> dict[str, Any]:
         try:
-            return MockParams.model_validate(params).model_dump()
+            return MockParams.model_validate(request.params).model_dump()
         except ValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
@@ -71,8 +72,8 @@ class MockEngine:
                 await self._finish(step, RunState.COMPLETE, 0)
                 await self._store.append_log(run_id, [f"step-{index}: done"])
                 step = None
-            await self._store.set_outputs(
-                run_id, {"steps": params.steps, "result": f"mock://{run_id}/result.txt"}
+            await self._store.update_run(
+                run_id, outputs={"steps": params.steps, "result": f"mock://{run_id}/result.txt"}
             )
             await self._store.set_state(run_id, RunState.COMPLETE)
         except asyncio.CancelledError:
@@ -101,6 +102,27 @@ class MockEngine:
         with contextlib.suppress(asyncio.CancelledError):
             await task
         self._cancel_requested.discard(run.id)
+
+    async def reconcile(self, runs: list[Run]) -> None:
+        """A mock run lives in this process; one that is active but not running was lost."""
+        for run in runs:
+            if run.created_at >= self._started or run.id in self._running:
+                continue
+            with contextlib.suppress(InvalidTransitionError):  # it ended meanwhile
+                await self._store.set_state(
+                    run.id,
+                    RunState.SYSTEM_ERROR,
+                    reason="the service restarted during this mock run; mock runs live in memory",
+                )
+
+    async def recover(self) -> None:
+        return None
+
+    async def run_log(self, run: Run) -> list[str]:
+        return []
+
+    async def task_log(self, task: Task) -> list[str]:
+        return [f"{task.name}: {task.state}"]
 
     async def close(self) -> None:
         """Stops in-process runs without recording an ending: the service is going away."""

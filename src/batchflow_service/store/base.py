@@ -36,9 +36,19 @@ class RunStore(Protocol):
         stamps started_at on entering RUNNING and ended_at on entering a final state."""
         ...
 
-    async def set_outputs(self, run_id: str, outputs: dict[str, Any]) -> Run: ...
+    async def update_run(
+        self,
+        run_id: str,
+        *,
+        outputs: dict[str, Any] | None = None,
+        head_job_id: str | None = None,
+    ) -> Run:
+        """Sets the fields given; a run's state changes only through set_state."""
+        ...
 
     async def upsert_task(self, task: Task) -> Task: ...
+
+    async def get_task(self, run_id: str, task_id: str) -> Task | None: ...
 
     async def list_tasks(
         self, run_id: str, *, after: str | None = None, limit: int = 100

@@ -65,10 +65,19 @@ class MemoryStore:
                     run.ended_at = utcnow()
             return run.model_copy(deep=True)
 
-    async def set_outputs(self, run_id: str, outputs: dict[str, Any]) -> Run:
+    async def update_run(
+        self,
+        run_id: str,
+        *,
+        outputs: dict[str, Any] | None = None,
+        head_job_id: str | None = None,
+    ) -> Run:
         async with self._lock:
             run = self._run(run_id)
-            run.outputs = dict(outputs)
+            if outputs is not None:
+                run.outputs = dict(outputs)
+            if head_job_id is not None:
+                run.head_job_id = head_job_id
             return run.model_copy(deep=True)
 
     async def upsert_task(self, task: Task) -> Task:
@@ -81,6 +90,10 @@ class MemoryStore:
             )
             tasks[task.id] = stored.model_copy(deep=True)
             return stored
+
+    async def get_task(self, run_id: str, task_id: str) -> Task | None:
+        task = self._tasks.get(self._run(run_id).id, {}).get(task_id)
+        return task.model_copy(deep=True) if task else None
 
     async def list_tasks(
         self, run_id: str, *, after: str | None = None, limit: int = 100

@@ -1,0 +1,53 @@
+"""Running the service: with the local AWS embedded (the default) or against real AWS."""
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import uvicorn
+
+from batchflow_executor.local import LocalAwsConfig, LocalAwsServer
+
+from .app import create_app
+from .settings import Settings
+
+
+def start_local_aws(workdir: Path | None = None) -> LocalAwsServer:
+    """The local AWS in a thread of this process, and this process's AWS settings pointed at it."""
+    config = LocalAwsConfig(
+        workdir=workdir or Path(tempfile.mkdtemp(prefix="batchflow-local-")), port=0
+    )
+    server = LocalAwsServer(config).start_in_thread()
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        del os.environ[name]
+    os.environ.update(server.client_environment())
+    return server
+
+
+class ServiceThread:
+    """The service on a loopback port in a background thread (for `batchflow demo`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, name="batchflow-service", daemon=True
+        )
+
+    def start(self, timeout: float = 30) -> str:
+        self._thread.start()
+        for _ in range(int(timeout / 0.05)):
+            if self._server.started:
+                break
+            threading.Event().wait(0.05)
+        else:
+            raise RuntimeError("the batchflow service did not start")
+        host, port = self._server.servers[0].sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
