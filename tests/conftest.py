@@ -1,5 +1,6 @@
 """Fixtures every part of the suite shares: one local AWS for the whole session."""
 
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -73,3 +74,20 @@ def logs(client_factory: Callable[..., Any]) -> Any:
 @pytest.fixture(scope="session")
 def s3(client_factory: Callable[..., Any]) -> Any:
     return client_factory("s3")
+
+
+@pytest.fixture
+def aws_environment(local_aws: LocalAwsServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """This process's environment pointed at the local AWS, as `batchflow local` prints it."""
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    environment = local_aws.client_environment()
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    return environment
+
+
+@pytest.fixture
+def clean_stats(admin) -> None:
+    admin.delete("/stats").raise_for_status()

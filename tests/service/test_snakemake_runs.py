@@ -1,0 +1,179 @@
+"""Snakemake runs through the service: a head job and rule jobs on the local AWS, S3 staging."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from batchflow_service.app import create_app
+from batchflow_service.settings import Settings
+
+WORKFLOWS = Path(__file__).resolve().parents[1] / "executor" / "workflows"
+FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
+ACTIVE_JOB = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
+
+pytestmark = pytest.mark.slow
+
+
+def wait_for(get_run, predicate, timeout: float = 240) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = get_run()
+        if predicate(run):
+            return run
+        assert time.monotonic() < deadline, f"run still {run['state']} after {timeout} s"
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def service(aws_environment) -> Iterator[TestClient]:
+    settings = Settings(engines=["snakemake"], reconcile_seconds=0.5, catalog_dir=WORKFLOWS)
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_quickstart_runs_to_complete_with_its_tasks_outputs_and_log(aws_environment, s3) -> None:
+    settings = Settings(engines=["snakemake"], reconcile_seconds=0.5)
+    with TestClient(create_app(settings)) as client:
+        run = client.post(
+            "/runs",
+            json={"workflow": "quickstart", "params": {"samples": ["x", "y"], "length": 500}},
+        ).json()
+        done = wait_for(
+            lambda: client.get(f"/runs/{run['id']}").json(), lambda r: r["state"] in FINAL
+        )
+        tasks = client.get(f"/runs/{run['id']}/tasks").json()["tasks"]
+        log = client.get(f"/runs/{run['id']}/logs").json()
+
+    assert run["state"] == "QUEUED"
+    assert done["state"] == "COMPLETE", done["reason"]
+    assert sorted(t["name"] for t in tasks) == [
+        "gc_content",
+        "gc_content",
+        "simulate",
+        "simulate",
+        "summary",
+    ]
+    assert {t["state"] for t in tasks} == {"COMPLETE"}
+    summary_uri = next(
+        uri for uri in done["outputs"]["files"] if uri.endswith("results/summary.json")
+    )
+    key = summary_uri.removeprefix("s3://batchflow-local/")
+    summary = json.loads(s3.get_object(Bucket="batchflow-local", Key=key)["Body"].read())
+    assert [row["sample"] for row in summary["samples"]] == ["x", "y"]
+    assert any(line.startswith("batchflow head:") for line in log["lines"])
+    assert log["complete"] is True
+
+
+def test_a_failing_run_ends_executor_error_with_the_failing_task_log_reachable(service) -> None:
+    run = service.post("/runs", json={"workflow": "failing"}).json()
+
+    done = wait_for(lambda: service.get(f"/runs/{run['id']}").json(), lambda r: r["state"] in FINAL)
+    [task] = service.get(f"/runs/{run['id']}/tasks").json()["tasks"]
+    task_log = service.get(f"/runs/{run['id']}/tasks/{task['id']}/logs").json()
+
+    assert done["state"] == "EXECUTOR_ERROR"
+    assert f"failed tasks: align ({task['id']})" in done["reason"]
+    assert task["state"] == "EXECUTOR_ERROR"
+    assert "boom: the aligner ran out of reads" in "\n".join(task_log["lines"])
+
+
+def test_cancel_ends_canceled_with_no_batch_job_left_running(service, batch) -> None:
+    run = service.post(
+        "/runs", json={"workflow": "sleepy", "params": {"count": 2, "seconds": 600}}
+    ).json()
+    wait_for(
+        lambda: service.get(f"/runs/{run['id']}/tasks").json(),
+        lambda page: any(t["state"] == "RUNNING" for t in page["tasks"]),
+    )
+
+    response = service.post(f"/runs/{run['id']}/cancel")
+    done = wait_for(lambda: service.get(f"/runs/{run['id']}").json(), lambda r: r["state"] in FINAL)
+
+    assert response.json()["state"] == "CANCELING"
+    assert done["state"] == "CANCELED"
+    tasks = service.get(f"/runs/{run['id']}/tasks").json()["tasks"]
+    job_ids = [done["head_job_id"], *(t["batch_job_id"] for t in tasks)]
+    statuses = {job["jobId"]: job["status"] for job in batch.describe_jobs(jobs=job_ids)["jobs"]}
+    assert [status for status in statuses.values() if status in ACTIVE_JOB] == []
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_serve(port: int, environment: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "batchflow_service.cli",
+        "serve",
+        "--no-local-aws",
+        "--port",
+        str(port),
+    ]
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, log.read_text()[-2000:]
+        assert time.monotonic() < deadline, "batchflow serve did not start"
+        time.sleep(0.2)
+
+
+def test_killing_and_restarting_serve_mid_run_loses_nothing(aws_environment, tmp_path) -> None:
+    port = free_port()
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BATCHFLOW_")},
+        "BATCHFLOW_ENGINES": '["snakemake"]',
+        "BATCHFLOW_CATALOG_DIR": str(WORKFLOWS),
+        "BATCHFLOW_RECONCILE_SECONDS": "0.5",
+    }
+    log = tmp_path / "serve.log"
+    url = f"http://127.0.0.1:{port}"
+    first = start_serve(port, environment, log)
+    try:
+        run = httpx.post(
+            f"{url}/runs", json={"workflow": "sleepy", "params": {"count": 3, "seconds": 4}}
+        ).json()
+        wait_for(
+            lambda: httpx.get(f"{url}/runs/{run['id']}/tasks").json(),
+            lambda page: any(t["state"] == "RUNNING" for t in page["tasks"]),
+        )
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+
+    second = start_serve(port, environment, log)
+    try:
+        done = wait_for(
+            lambda: httpx.get(f"{url}/runs/{run['id']}").json(),
+            lambda r: r.get("state") in FINAL,
+        )
+        tasks = httpx.get(f"{url}/runs/{run['id']}/tasks").json()["tasks"]
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+
+    assert done["state"] == "COMPLETE", done.get("reason")
+    assert sorted(t["name"] for t in tasks) == ["nap"] * 3
+    assert {t["state"] for t in tasks} == {"COMPLETE"}
