@@ -304,11 +304,14 @@ def head(
     task_queue: Annotated[str, typer.Option(help="Job queue for rule jobs.")],
     task_image: Annotated[str, typer.Option(help="Image for rule jobs.")],
     jobs: Annotated[int, typer.Option(min=1, help="Rule jobs in flight at once.")] = 20,
+    snakefile: Annotated[str, typer.Option(help="The Snakefile, relative to the workflow.")] = (
+        "Snakefile"
+    ),
 ) -> None:
     """Run one workflow run's Snakemake inside a Batch head job (used by the service)."""
     from .head import run_head
 
-    raise typer.Exit(run_head(prefix, run_id, task_queue, task_image, jobs))
+    raise typer.Exit(run_head(prefix, run_id, task_queue, task_image, jobs, snakefile))
 
 
 if __name__ == "__main__":

@@ -38,14 +38,14 @@ def download_tree(s3: Any, source: S3Prefix, destination: Path) -> int:
 
 
 def snakemake_command(
-    run: S3Prefix, run_id: str, task_queue: str, task_image: str, jobs: int
+    run: S3Prefix, run_id: str, task_queue: str, task_image: str, jobs: int, snakefile: str
 ) -> list[str]:
     return [
         sys.executable,
         "-m",
         "snakemake",
         "--snakefile",
-        "Snakefile",
+        snakefile,
         "--configfile",
         RUN_CONFIG,
         "--executor",
@@ -91,7 +91,9 @@ class EventPublisher:
             self._published = size
 
 
-def run_head(prefix: str, run_id: str, task_queue: str, task_image: str, jobs: int) -> int:
+def run_head(
+    prefix: str, run_id: str, task_queue: str, task_image: str, jobs: int, snakefile: str
+) -> int:
     import boto3
 
     s3 = boto3.client("s3")
@@ -102,7 +104,8 @@ def run_head(prefix: str, run_id: str, task_queue: str, task_image: str, jobs: i
     print(f"batchflow head: run {run_id}, {files} workflow files from {run.uri}", flush=True)
     publisher = EventPublisher(s3, workdir / "events.jsonl", run)
     process = subprocess.Popen(
-        snakemake_command(run, run_id, task_queue, task_image, jobs), cwd=workdir / "workflow"
+        snakemake_command(run, run_id, task_queue, task_image, jobs, snakefile),
+        cwd=workdir / "workflow",
     )
 
     def stop(signum: int, frame: object) -> None:

@@ -44,6 +44,12 @@ class Run(BaseModel):
     ended_at: datetime | None = None
     outputs: dict[str, Any] = Field(default_factory=dict)
     head_job_id: str | None = Field(default=None, description="The Batch job running Snakemake")
+    uploaded: bool = Field(
+        default=False, description="The workflow came as uploaded files, not from the catalog"
+    )
+    request: dict[str, Any] = Field(
+        default_factory=dict, description="The request as a WES client sent it, if one did"
+    )
 
 
 class Task(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import StreamingResponse
 
 from .. import pages
+from ..attachments import Attachment
 from ..engines import Engine
 from ..models import ErrorResponse, LogPage, Run, RunPage, RunRequest, TaskPage
 from ..states import FINAL_STATES, RunState
@@ -40,6 +41,18 @@ def parse_tag_filters(tags: list[str]) -> dict[str, str]:
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=BAD_REQUEST)
 async def submit_run(request: RunRequest, store: StoreDep, engines: EnginesDep) -> Run:
+    """Start a run of a catalog workflow."""
+    return await start_run(request, [], store, engines)
+
+
+async def start_run(
+    request: RunRequest,
+    attachments: list[Attachment],
+    store: StoreDep,
+    engines: EnginesDep,
+    wes_request: dict[str, Any] | None = None,
+) -> Run:
+    """Checks a request with its engine, records the run, and launches it."""
     engine = engines.get(request.engine)
     if engine is None:
         raise HTTPException(
@@ -47,7 +60,7 @@ async def submit_run(request: RunRequest, store: StoreDep, engines: EnginesDep) 
             f"engine {request.engine!r} is not enabled on this service "
             f"(enabled: {', '.join(sorted(engines))})",
         )
-    params = engine.check_request(request)
+    params = engine.check_request(request, attachments)
     run = Run(
         id=uuid.uuid4().hex,
         name=request.name,
@@ -55,9 +68,11 @@ async def submit_run(request: RunRequest, store: StoreDep, engines: EnginesDep) 
         engine=request.engine,
         params=params,
         tags=request.tags,
+        uploaded=bool(attachments),
+        request=wes_request or {},
     )
     run = await store.create_run(run)
-    await engine.launch(run)
+    await engine.launch(run, attachments)
     return run
 
 

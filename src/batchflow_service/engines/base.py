@@ -2,6 +2,7 @@
 
 from typing import Any, Protocol
 
+from ..attachments import Attachment
 from ..models import Run, RunRequest, Task
 
 
@@ -12,11 +13,11 @@ class EngineError(ValueError):
 class Engine(Protocol):
     name: str
 
-    def check_request(self, request: RunRequest) -> dict[str, Any]:
+    def check_request(self, request: RunRequest, attachments: list[Attachment]) -> dict[str, Any]:
         """The run's parameters, validated and normalised; raises EngineError."""
         ...
 
-    async def launch(self, run: Run) -> None: ...
+    async def launch(self, run: Run, attachments: list[Attachment]) -> None: ...
 
     async def cancel(self, run: Run) -> None: ...
 

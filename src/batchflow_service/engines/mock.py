@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..attachments import Attachment
 from ..models import Run, RunRequest, Task, utcnow
 from ..states import InvalidTransitionError, RunState
 from ..store import RunStore
@@ -31,7 +32,9 @@ class MockEngine:
         self._cancel_requested: set[str] = set()
         self._started = utcnow()
 
-    def check_request(self, request: RunRequest) -> dict[str, Any]:
+    def check_request(self, request: RunRequest, attachments: list[Attachment]) -> dict[str, Any]:
+        if attachments:
+            raise EngineError("the mock engine runs no uploaded workflow files")
         try:
             return MockParams.model_validate(request.params).model_dump()
         except ValidationError as error:
@@ -40,7 +43,7 @@ class MockEngine:
             )
             raise EngineError(f"invalid mock parameters: {problems}") from None
 
-    async def launch(self, run: Run) -> None:
+    async def launch(self, run: Run, attachments: list[Attachment]) -> None:
         task = asyncio.create_task(self._run(run.id, MockParams.model_validate(run.params)))
         self._running[run.id] = task
         task.add_done_callback(lambda _: self._running.pop(run.id, None))

@@ -18,6 +18,7 @@ from batchflow_executor.joblogs import DEFAULT_LOG_GROUP, read_log
 from batchflow_executor.jobspec import DefinitionSpec
 from batchflow_executor.queues import QueuePlatforms
 
+from ..attachments import Attachment, AttachmentError, safe_relative_path
 from ..models import Run, RunRequest, Task
 from ..s3paths import S3Prefix
 from ..settings import Settings
@@ -67,8 +68,19 @@ class SnakemakeEngine:
 
     # Accepting and launching a run
 
-    def check_request(self, request: RunRequest) -> dict[str, Any]:
-        self._workflow_files(request.workflow)
+    def check_request(self, request: RunRequest, attachments: list[Attachment]) -> dict[str, Any]:
+        if attachments:
+            try:
+                snakefile = safe_relative_path(request.workflow, "workflow_url")
+            except AttachmentError as error:
+                raise EngineError(str(error)) from None
+            if snakefile not in {a.name for a in attachments}:
+                raise EngineError(
+                    f"workflow_url {request.workflow[:100]!r} is not one of the attached files; "
+                    "URLs are not fetched"
+                )
+        else:
+            self._workflow_files(request.workflow)
         encoded = json.dumps(request.params)
         if len(encoded) > self._settings.max_params_bytes:
             raise EngineError(
@@ -93,14 +105,14 @@ class SnakemakeEngine:
             )
         return files
 
-    async def launch(self, run: Run) -> None:
-        task = asyncio.create_task(self._launch(run))
+    async def launch(self, run: Run, attachments: list[Attachment]) -> None:
+        task = asyncio.create_task(self._launch(run, attachments))
         self._launches[run.id] = task
         task.add_done_callback(lambda _: self._launches.pop(run.id, None))
 
-    async def _launch(self, run: Run) -> None:
+    async def _launch(self, run: Run, attachments: list[Attachment]) -> None:
         try:
-            await asyncio.to_thread(self._stage, run)
+            await asyncio.to_thread(self._stage, run, attachments)
             await self._store.append_log(run.id, [f"staged to {self.prefix(run.id).uri}"])
             if (await self._store.get_run(run.id)).state != RunState.QUEUED:
                 return
@@ -116,12 +128,16 @@ class SnakemakeEngine:
                     run.id, RunState.SYSTEM_ERROR, reason=f"could not start the run: {error}"
                 )
 
-    def _stage(self, run: Run) -> None:
+    def _stage(self, run: Run, attachments: list[Attachment]) -> None:
         prefix = self.prefix(run.id)
-        folder = self._settings.catalog_dir.resolve() / run.workflow
-        for path in self._workflow_files(run.workflow):
-            key = prefix.key(f"workflow/{path.relative_to(folder).as_posix()}")
-            self._s3.upload_file(str(path), prefix.bucket, key)
+        for attachment in attachments:
+            key = prefix.key(f"workflow/{attachment.name}")
+            self._s3.put_object(Bucket=prefix.bucket, Key=key, Body=attachment.content)
+        if not run.uploaded:
+            folder = self._settings.catalog_dir.resolve() / run.workflow
+            for path in self._workflow_files(run.workflow):
+                key = prefix.key(f"workflow/{path.relative_to(folder).as_posix()}")
+                self._s3.upload_file(str(path), prefix.bucket, key)
         self._s3.put_object(
             Bucket=prefix.bucket,
             Key=prefix.key("config.json"),
@@ -153,6 +169,8 @@ class SnakemakeEngine:
             settings.task_image,
             "--jobs",
             str(settings.max_jobs),
+            "--snakefile",
+            run.workflow if run.uploaded else "Snakefile",
         ]
         response = self._call(
             f"SubmitJob for the head job of run {run.id}",
