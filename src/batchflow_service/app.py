@@ -6,11 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from .api import health, runs
+from .api import health, runs, wes
 from .engines import Engine, EngineError, MockEngine
+from .limits import BodyLimit
 from .pages import BadPageTokenError
 from .reconciler import Reconciler
 from .settings import Settings
@@ -63,7 +66,18 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.state.engines = engines
     app.state.metrics = health.RunMetrics()
     app.include_router(runs.router)
+    app.include_router(wes.router)
     app.include_router(health.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        if request.url.path.startswith(wes.PREFIX):
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
+            )
+            return _error(400, problems)
+        return await request_validation_exception_handler(request, error)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:

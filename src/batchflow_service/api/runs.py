@@ -4,10 +4,10 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from .. import pages
 from ..attachments import Attachment
@@ -129,6 +129,9 @@ async def read_logs(
     offset: Annotated[int, Query(ge=0, description="First line to return")] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     follow: Annotated[bool, Query(description="Stream lines as text until the run ends")] = False,
+    format: Annotated[
+        Literal["json", "text"], Query(description="text: the lines as plain text")
+    ] = "json",
 ) -> Any:
     """The service's notes on the run, then the engine's log of it (Snakemake's output)."""
     run = await store.get_run(run_id)
@@ -137,6 +140,8 @@ async def read_logs(
             follow_log(store, engines[run.engine], run_id, offset), media_type="text/plain"
         )
     lines = await all_log_lines(store, engines[run.engine], run)
+    if format == "text":
+        return PlainTextResponse("".join(f"{line}\n" for line in lines[offset : offset + limit]))
     page = lines[offset : offset + limit]
     next_offset = offset + len(page)
     return LogPage(
@@ -167,14 +172,27 @@ async def follow_log(
             await asyncio.sleep(FOLLOW_POLL_SECONDS)
 
 
-@router.get("/{run_id}/tasks/{task_id}/logs", responses=NOT_FOUND)
-async def read_task_log(run_id: str, task_id: str, store: StoreDep, engines: EnginesDep) -> LogPage:
+@router.get(
+    "/{run_id}/tasks/{task_id}/logs",
+    responses={200: {"content": {"text/plain": {}}}, **NOT_FOUND},
+)
+async def read_task_log(
+    run_id: str,
+    task_id: str,
+    store: StoreDep,
+    engines: EnginesDep,
+    format: Annotated[
+        Literal["json", "text"], Query(description="text: the lines as plain text")
+    ] = "json",
+) -> Any:
     """A task's own output (for a Snakemake run, its Batch job's CloudWatch log)."""
     run = await store.get_run(run_id)
     task = await store.get_task(run_id, task_id)
     if task is None:
-        raise HTTPException(404, f"run {run_id} has no task {task_id!r}")
+        raise HTTPException(404, f"run {run_id} has no task {task_id[:100]!r}")
     lines = await engines[run.engine].task_log(task)
+    if format == "text":
+        return PlainTextResponse("".join(f"{line}\n" for line in lines))
     return LogPage(lines=lines, next_offset=len(lines), complete=task.state in FINAL_STATES)
 
 

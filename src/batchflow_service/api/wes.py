@@ -1,0 +1,340 @@
+"""GA4GH WES 1.1 under /ga4gh/wes/v1, over the same runs as the native API."""
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from .. import pages
+from ..attachments import Attachment, AttachmentError, check_attachments
+from ..engines import EngineError
+from ..models import Run, RunRequest, Task
+from ..states import FINAL_STATES, RunState
+from .deps import EnginesDep, StoreDep
+from .runs import start_run
+from .wes_models import (
+    DefaultWorkflowEngineParameter,
+    Log,
+    Organization,
+    RunId,
+    RunListResponse,
+    RunLog,
+    RunStatus,
+    RunSummary,
+    ServiceInfo,
+    ServiceType,
+    TaskListResponse,
+    TaskLog,
+    WesError,
+    WesRunRequest,
+    WorkflowEngineVersion,
+    WorkflowTypeVersion,
+)
+
+PREFIX = "/ga4gh/wes/v1"
+WORKFLOW_TYPES = {"SMK": "snakemake", "SNAKEMAKE": "snakemake", "MOCK": "mock"}
+NOT_HERE = {"NFL": "nextflow", "NEXTFLOW": "nextflow", "CWL": "CWL", "WDL": "WDL"}
+MAX_PAGE_SIZE = 500
+FORM_LIMITS = {"max_files": 200, "max_fields": 50, "max_part_size": 1024 * 1024}
+SNAKEMAKE_VERSION = "9"
+
+
+def _error(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": WesError, "description": description}}
+
+
+NOT_FOUND = _error(404, "The requested run or task was not found")
+BAD_REQUEST = _error(400, "The request is malformed")
+router = APIRouter(prefix=PREFIX, tags=["GA4GH WES 1.1"])
+
+RUN_FORM = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "workflow_params": {"type": "string", "description": "A JSON object"},
+                        "workflow_type": {"type": "string", "description": "SMK (or snakemake)"},
+                        "workflow_type_version": {"type": "string"},
+                        "tags": {"type": "string", "description": "A JSON object of strings"},
+                        "workflow_engine": {"type": "string"},
+                        "workflow_engine_version": {"type": "string"},
+                        "workflow_engine_parameters": {"type": "string"},
+                        "workflow_url": {
+                            "type": "string",
+                            "description": "A catalog workflow, or the path of an attachment",
+                        },
+                        "workflow_attachment": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                        },
+                    },
+                }
+            }
+        },
+        "required": False,
+    }
+}
+
+
+def _time(moment: datetime | None) -> str | None:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def _page_size(page_size: int | None, default: int) -> int:
+    if page_size is None:
+        return default
+    if page_size < 1:
+        raise HTTPException(400, f"page_size must be at least 1, got {page_size}")
+    return min(page_size, MAX_PAGE_SIZE)
+
+
+def _json_object(form: Any, field: str) -> dict[str, Any]:
+    raw = form.get(field)
+    if raw in (None, ""):
+        return {}
+    if not isinstance(raw, str):
+        raise HTTPException(400, f"{field} must be a form field holding JSON, not a file")
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        raise HTTPException(400, f"{field} is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise HTTPException(400, f"{field} must be a JSON object")
+    return value
+
+
+def _text(form: Any, field: str) -> str | None:
+    value = form.get(field)
+    if value is not None and not isinstance(value, str):
+        raise HTTPException(400, f"{field} must be a text field, not a file")
+    return value or None
+
+
+def _engine_of(workflow_type: str | None, workflow_engine: str | None) -> str:
+    if not workflow_type:
+        raise HTTPException(400, "workflow_type is required (SMK for Snakemake)")
+    kind = workflow_type.upper()
+    if kind in NOT_HERE:
+        raise HTTPException(
+            400, f"workflow_type {workflow_type!r} is not supported here; use SMK (Snakemake)"
+        )
+    engine = WORKFLOW_TYPES.get(kind)
+    if engine is None:
+        raise HTTPException(400, f"unknown workflow_type {workflow_type[:40]!r}; use SMK")
+    if workflow_engine and workflow_engine.lower() != engine:
+        raise HTTPException(
+            400, f"workflow_engine {workflow_engine[:40]!r} does not run {workflow_type} workflows"
+        )
+    return engine
+
+
+@router.get("/service-info", response_model_exclude_none=True)
+async def get_service_info(request: Request, store: StoreDep, engines: EnginesDep) -> ServiceInfo:
+    counts = {state.value: count for state, count in (await store.state_counts()).items()}
+    types = {kind: name for kind, name in WORKFLOW_TYPES.items() if name in engines}
+    return ServiceInfo(
+        id="org.batchflow.wes",
+        name="batchflow",
+        type=ServiceType(group="org.ga4gh", artifact="wes", version="1.1.0"),
+        description="Snakemake workflows on AWS Batch",
+        organization=Organization(name="batchflow", url=str(request.base_url)),
+        version="0.1.0",
+        workflow_type_versions={
+            kind: WorkflowTypeVersion(workflow_type_version=[SNAKEMAKE_VERSION]) for kind in types
+        },
+        supported_wes_versions=["1.1.0"],
+        supported_filesystem_protocols=["s3"],
+        workflow_engine_versions={
+            name: WorkflowEngineVersion(workflow_engine_version=[SNAKEMAKE_VERSION])
+            for name in sorted(set(types.values()))
+        },
+        default_workflow_engine_parameters=[
+            DefaultWorkflowEngineParameter(name="jobs", type="int", default_value="20")
+        ],
+        system_state_counts=counts,
+        auth_instructions_url=f"{request.base_url}docs",
+        tags={},
+    )
+
+
+@router.get("/runs", responses=BAD_REQUEST, response_model_exclude_none=True)
+async def list_runs(
+    store: StoreDep,
+    page_size: Annotated[int | None, Query()] = None,
+    page_token: Annotated[str | None, Query()] = None,
+) -> RunListResponse:
+    size = _page_size(page_size, 50)
+    before = pages.run_cursor(page_token) if page_token else None
+    runs = await store.list_runs(before=before, limit=size + 1)
+    token = ""
+    if len(runs) > size:
+        runs = runs[:size]
+        token = pages.encode({"created_at": runs[-1].created_at.isoformat(), "id": runs[-1].id})
+    return RunListResponse(
+        runs=[
+            RunSummary(
+                run_id=run.id,
+                state=run.state,
+                start_time=_time(run.started_at),
+                end_time=_time(run.ended_at),
+                tags=run.tags,
+            )
+            for run in runs
+        ],
+        next_page_token=token,
+    )
+
+
+@router.post("/runs", responses=BAD_REQUEST, openapi_extra=RUN_FORM)
+async def run_workflow(request: Request, store: StoreDep, engines: EnginesDep) -> RunId:
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(400, "RunWorkflow takes multipart/form-data")
+    try:
+        form = await request.form(**FORM_LIMITS)
+    except Exception as error:  # python-multipart reports malformed bodies in several ways
+        raise HTTPException(400, f"the form could not be read: {error}") from None
+    try:
+        workflow_type = _text(form, "workflow_type")
+        engine = _engine_of(workflow_type, _text(form, "workflow_engine"))
+        workflow_url = _text(form, "workflow_url")
+        if not workflow_url:
+            raise HTTPException(400, "workflow_url is required")
+        uploads = []
+        for part in form.getlist("workflow_attachment"):
+            if not isinstance(part, UploadFile) or not part.filename:
+                raise HTTPException(400, "each workflow_attachment must be a file with a filename")
+            uploads.append(Attachment(part.filename, await part.read()))
+        wes_request = WesRunRequest(
+            workflow_params=_json_object(form, "workflow_params"),
+            workflow_type=workflow_type or "",
+            workflow_type_version=_text(form, "workflow_type_version") or "",
+            tags={str(k): str(v) for k, v in _json_object(form, "tags").items()},
+            workflow_engine_parameters={
+                str(k): str(v) for k, v in _json_object(form, "workflow_engine_parameters").items()
+            },
+            workflow_engine=_text(form, "workflow_engine"),
+            workflow_engine_version=_text(form, "workflow_engine_version"),
+            workflow_url=workflow_url,
+        )
+    finally:
+        await form.close()
+    settings = request.app.state.settings
+    try:
+        attachments = check_attachments(
+            uploads, settings.max_workflow_files, settings.max_request_bytes
+        )
+        run_request = RunRequest(
+            workflow=workflow_url,
+            engine=engine,
+            params=wes_request.workflow_params,
+            tags=wes_request.tags,
+        )
+        run = await start_run(run_request, attachments, store, engines, wes_request.model_dump())
+    except (AttachmentError, EngineError) as error:
+        raise HTTPException(400, str(error)) from None
+    except ValidationError as error:
+        raise HTTPException(400, f"invalid run request: {error.errors()[0]['msg']}") from None
+    return RunId(run_id=run.id)
+
+
+def _log_url(request: Request, path: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}{path}?format=text"
+
+
+@router.get("/runs/{run_id}", responses=NOT_FOUND, response_model_exclude_none=True)
+async def get_run_log(run_id: str, request: Request, store: StoreDep) -> RunLog:
+    run = await store.get_run(run_id)
+    log_url = _log_url(request, f"/runs/{run.id}/logs")
+    return RunLog(
+        run_id=run.id,
+        request=_original_request(run),
+        state=run.state,
+        run_log=Log(
+            name=run.workflow,
+            start_time=_time(run.started_at),
+            end_time=_time(run.ended_at),
+            stdout=log_url,
+            stderr=log_url,
+            system_logs=[run.reason] if run.reason else [],
+        ),
+        task_logs_url=f"{str(request.base_url).rstrip('/')}{PREFIX}/runs/{run.id}/tasks",
+        outputs=run.outputs,
+    )
+
+
+def _original_request(run: Run) -> WesRunRequest:
+    if run.request:
+        return WesRunRequest.model_validate(run.request)
+    kind = "SMK" if run.engine == "snakemake" else run.engine.upper()
+    return WesRunRequest(
+        workflow_params=run.params,
+        workflow_type=kind,
+        workflow_type_version=SNAKEMAKE_VERSION,
+        tags=run.tags,
+        workflow_engine=run.engine,
+        workflow_url=run.workflow,
+    )
+
+
+@router.get("/runs/{run_id}/status", responses=NOT_FOUND)
+async def get_run_status(run_id: str, store: StoreDep) -> RunStatus:
+    run = await store.get_run(run_id)
+    return RunStatus(run_id=run.id, state=run.state)
+
+
+def _task_log(request: Request, task: Task) -> TaskLog:
+    return TaskLog(
+        id=task.id,
+        name=task.name,
+        start_time=_time(task.started_at),
+        end_time=_time(task.ended_at),
+        stdout=_log_url(request, f"/runs/{task.run_id}/tasks/{task.id}/logs"),
+        stderr=_log_url(request, f"/runs/{task.run_id}/tasks/{task.id}/logs"),
+        exit_code=task.exit_code,
+        system_logs=[task.reason] if task.reason else [],
+    )
+
+
+@router.get("/runs/{run_id}/tasks", responses=NOT_FOUND, response_model_exclude_none=True)
+async def list_tasks(
+    run_id: str,
+    request: Request,
+    store: StoreDep,
+    page_size: Annotated[int | None, Query()] = None,
+    page_token: Annotated[str | None, Query()] = None,
+) -> TaskListResponse:
+    size = _page_size(page_size, 100)
+    await store.get_run(run_id)
+    try:
+        after = pages.decode(page_token, "after")["after"] if page_token else None
+    except pages.BadPageTokenError as error:
+        raise HTTPException(404, str(error)) from None
+    tasks = await store.list_tasks(run_id, after=after, limit=size + 1)
+    token = ""
+    if len(tasks) > size:
+        tasks = tasks[:size]
+        token = pages.encode({"after": tasks[-1].id})
+    return TaskListResponse(task_logs=[_task_log(request, t) for t in tasks], next_page_token=token)
+
+
+@router.get("/runs/{run_id}/tasks/{task_id}", responses=NOT_FOUND, response_model_exclude_none=True)
+async def get_task(run_id: str, task_id: str, request: Request, store: StoreDep) -> TaskLog:
+    await store.get_run(run_id)
+    task = await store.get_task(run_id, task_id)
+    if task is None:
+        raise HTTPException(404, f"run {run_id} has no task {task_id[:100]!r}")
+    return _task_log(request, task)
+
+
+@router.post("/runs/{run_id}/cancel", responses=NOT_FOUND)
+async def cancel_run(run_id: str, store: StoreDep, engines: EnginesDep) -> RunId:
+    """Cancels the run; a run that has already ended is left as it is."""
+    run = await store.get_run(run_id)
+    if run.state not in FINAL_STATES and run.state != RunState.CANCELING:
+        await engines[run.engine].cancel(run)
+    return RunId(run_id=run.id)
