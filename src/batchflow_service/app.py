@@ -10,6 +10,7 @@ from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from .api import health, runs, wes
 from .engines import Engine, EngineError, MockEngine
@@ -21,8 +22,20 @@ from .states import InvalidTransitionError
 from .store import MemoryStore, RunNotFoundError, RunStore
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"msg": message, "status_code": status}, status_code=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        {"msg": message, "status_code": status}, status_code=status, headers=headers
+    )
+
+
+def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
+    """Every method any route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= route.methods
+    return sorted(methods)
 
 
 def build_engines(settings: Settings, store: RunStore) -> dict[str, Engine]:
@@ -76,12 +89,15 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
             )
-            return _error(400, problems)
+            return _error(wes.invalid_request_status(request.url.path), problems)
         return await request_validation_exception_handler(request, error)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
-        return _error(error.status_code, str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
+        return _error(error.status_code, str(error.detail), headers)
 
     @app.exception_handler(RunNotFoundError)
     async def run_not_found(request: Request, error: RunNotFoundError) -> JSONResponse:

@@ -38,6 +38,7 @@ PREFIX = "/ga4gh/wes/v1"
 WORKFLOW_TYPES = {"SMK": "snakemake", "SNAKEMAKE": "snakemake", "MOCK": "mock"}
 NOT_HERE = {"NFL": "nextflow", "NEXTFLOW": "nextflow", "CWL": "CWL", "WDL": "WDL"}
 MAX_PAGE_SIZE = 500
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 FORM_LIMITS = {"max_files": 200, "max_fields": 50, "max_part_size": 1024 * 1024}
 SNAKEMAKE_VERSION = "9"
 
@@ -81,15 +82,19 @@ RUN_FORM = {
 }
 
 
+def invalid_request_status(path: str) -> int:
+    """WES 1.1 declares 400 only for service-info and /runs; a run's routes declare 404."""
+    return 400 if path.rstrip("/") in (f"{PREFIX}/runs", f"{PREFIX}/service-info") else 404
+
+
 def _time(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def _page_size(page_size: int | None, default: int) -> int:
-    if page_size is None:
+    """WES bounds no page size: none, or one below 1, means the default; above 500, 500."""
+    if page_size is None or page_size < 1:
         return default
-    if page_size < 1:
-        raise HTTPException(400, f"page_size must be at least 1, got {page_size}")
     return min(page_size, MAX_PAGE_SIZE)
 
 
@@ -165,7 +170,7 @@ async def get_service_info(request: Request, store: StoreDep, engines: EnginesDe
 @router.get("/runs", responses=BAD_REQUEST, response_model_exclude_none=True)
 async def list_runs(
     store: StoreDep,
-    page_size: Annotated[int | None, Query()] = None,
+    page_size: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
     page_token: Annotated[str | None, Query()] = None,
 ) -> RunListResponse:
     size = _page_size(page_size, 50)
@@ -305,7 +310,7 @@ async def list_tasks(
     run_id: str,
     request: Request,
     store: StoreDep,
-    page_size: Annotated[int | None, Query()] = None,
+    page_size: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
     page_token: Annotated[str | None, Query()] = None,
 ) -> TaskListResponse:
     size = _page_size(page_size, 100)
