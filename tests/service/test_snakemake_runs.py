@@ -177,3 +177,45 @@ def test_killing_and_restarting_serve_mid_run_loses_nothing(aws_environment, tmp
     assert done["state"] == "COMPLETE", done.get("reason")
     assert sorted(t["name"] for t in tasks) == ["nap"] * 3
     assert {t["state"] for t in tasks} == {"COMPLETE"}
+
+
+def test_uploaded_workflow_files_run_through_wes(service) -> None:
+    snakefile = (WORKFLOWS / "sleepy" / "Snakefile").read_bytes()
+
+    response = service.post(
+        "/ga4gh/wes/v1/runs",
+        data={
+            "workflow_type": "SMK",
+            "workflow_type_version": "9",
+            "workflow_url": "pipeline/Snakefile",
+            "workflow_params": json.dumps({"count": 2, "seconds": 1}),
+        },
+        files=[("workflow_attachment", ("pipeline/Snakefile", snakefile))],
+    )
+    run_id = response.json()["run_id"]
+    done = wait_for(
+        lambda: service.get(f"/ga4gh/wes/v1/runs/{run_id}").json(),
+        lambda r: r["state"] in FINAL,
+    )
+
+    assert response.status_code == 200
+    assert done["state"] == "COMPLETE"
+    assert done["request"]["workflow_url"] == "pipeline/Snakefile"
+    assert sum(uri.endswith(".txt") for uri in done["outputs"]["files"]) == 2
+
+
+def test_the_demo_command_runs_quickstart_end_to_end() -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BATCHFLOW_"))}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "batchflow_service.cli", "demo"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "Run COMPLETE" in result.stdout
+    assert '"mean_gc"' in result.stdout
