@@ -174,3 +174,35 @@ def test_health_readiness_and_metrics(client) -> None:
     assert client.get("/readyz").json() == {"status": "ok"}
     metrics = client.get("/metrics").text
     assert 'batchflow_runs{state="COMPLETE"} 1.0' in metrics
+
+
+def test_runs_can_be_submitted_as_a_form_with_files(client) -> None:
+    traversal = client.post(
+        "/runs",
+        data={"workflow": "Snakefile", "engine": "snakemake"},
+        files=[("files", ("../Snakefile", b"rule all: input: []"))],
+    )
+    mock_with_files = client.post(
+        "/runs",
+        data={"workflow": "Snakefile", "engine": "mock"},
+        files=[("files", ("Snakefile", b"rule all: input: []"))],
+    )
+    mock_form = client.post(
+        "/runs",
+        data={"workflow": "demo", "engine": "mock", "params": '{"delay_seconds": 0}'},
+        files=[("nothing", ("", b""))],
+    )
+
+    assert traversal.status_code == 400
+    assert "'..'" in traversal.json()["msg"]
+    assert mock_with_files.status_code == 400
+    assert "no uploaded workflow files" in mock_with_files.json()["msg"]
+    assert mock_form.status_code == 201
+    assert wait_until_final(client, mock_form.json()["id"])["state"] == "COMPLETE"
+
+
+def test_a_body_that_is_not_json_is_refused(client) -> None:
+    response = client.post("/runs", content=b"{nope", headers={"content-type": "application/json"})
+
+    assert response.status_code == 422
+    assert "not JSON" in response.json()["msg"]

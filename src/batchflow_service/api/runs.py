@@ -6,11 +6,12 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import ValidationError
 
-from .. import pages
-from ..attachments import Attachment
+from .. import forms, pages
+from ..attachments import Attachment, AttachmentError, check_attachments
 from ..engines import Engine
 from ..models import ErrorResponse, LogPage, Run, RunPage, RunRequest, TaskPage
 from ..states import FINAL_STATES, RunState
@@ -39,10 +40,78 @@ def parse_tag_filters(tags: list[str]) -> dict[str, str]:
     return parsed
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=BAD_REQUEST)
-async def submit_run(request: RunRequest, store: StoreDep, engines: EnginesDep) -> Run:
-    """Start a run of a catalog workflow."""
-    return await start_run(request, [], store, engines)
+RUN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": RunRequest.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["workflow"],
+                    "properties": {
+                        "workflow": {
+                            "type": "string",
+                            "description": "The path of the Snakefile among the files",
+                        },
+                        "engine": {"type": "string", "enum": ["snakemake", "mock"]},
+                        "name": {"type": "string"},
+                        "params": {"type": "string", "description": "A JSON object"},
+                        "tags": {"type": "string", "description": "A JSON object of strings"},
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses={**BAD_REQUEST, 422: {"model": ErrorResponse, "description": "A malformed body"}},
+    openapi_extra=RUN_BODY,
+)
+async def submit_run(request: Request, store: StoreDep, engines: EnginesDep) -> Run:
+    """Start a run: JSON for a catalog workflow, or a form with the workflow's files."""
+    attachments: list[Attachment] = []
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        form = await forms.read_form(request, "POST /runs")
+        try:
+            fields: dict[str, Any] = {
+                "workflow": forms.text(form, "workflow") or "",
+                "engine": forms.text(form, "engine") or "snakemake",
+                "name": forms.text(form, "name"),
+                "params": forms.json_object(form, "params"),
+                "tags": forms.json_object(form, "tags"),
+            }
+            uploads = await forms.files(form, "files")
+        finally:
+            await form.close()
+        settings = request.app.state.settings
+        try:
+            attachments = check_attachments(
+                uploads, settings.max_workflow_files, settings.max_request_bytes
+            )
+        except AttachmentError as error:
+            raise HTTPException(400, str(error)) from None
+    else:
+        try:
+            fields = await request.json()
+        except ValueError:
+            raise HTTPException(
+                422, "the body is not JSON; send JSON or a multipart form"
+            ) from None
+    try:
+        run_request = RunRequest.model_validate(fields)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or 'body'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise HTTPException(422, problems) from None
+    return await start_run(run_request, attachments, store, engines)
 
 
 async def start_run(

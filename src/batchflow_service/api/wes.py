@@ -1,15 +1,13 @@
 """GA4GH WES 1.1 under /ga4gh/wes/v1, over the same runs as the native API."""
 
-import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
 
-from .. import pages
-from ..attachments import Attachment, AttachmentError, check_attachments
+from .. import forms, pages
+from ..attachments import AttachmentError, check_attachments
 from ..engines import EngineError
 from ..models import Run, RunRequest, Task
 from ..states import FINAL_STATES, RunState
@@ -39,7 +37,6 @@ WORKFLOW_TYPES = {"SMK": "snakemake", "SNAKEMAKE": "snakemake", "MOCK": "mock"}
 NOT_HERE = {"NFL": "nextflow", "NEXTFLOW": "nextflow", "CWL": "CWL", "WDL": "WDL"}
 MAX_PAGE_SIZE = 500
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
-FORM_LIMITS = {"max_files": 200, "max_fields": 50, "max_part_size": 1024 * 1024}
 SNAKEMAKE_VERSION = "9"
 
 
@@ -96,28 +93,6 @@ def _page_size(page_size: int | None, default: int) -> int:
     if page_size is None or page_size < 1:
         return default
     return min(page_size, MAX_PAGE_SIZE)
-
-
-def _json_object(form: Any, field: str) -> dict[str, Any]:
-    raw = form.get(field)
-    if raw in (None, ""):
-        return {}
-    if not isinstance(raw, str):
-        raise HTTPException(400, f"{field} must be a form field holding JSON, not a file")
-    try:
-        value = json.loads(raw)
-    except ValueError as error:
-        raise HTTPException(400, f"{field} is not valid JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise HTTPException(400, f"{field} must be a JSON object")
-    return value
-
-
-def _text(form: Any, field: str) -> str | None:
-    value = form.get(field)
-    if value is not None and not isinstance(value, str):
-        raise HTTPException(400, f"{field} must be a text field, not a file")
-    return value or None
 
 
 def _engine_of(workflow_type: str | None, workflow_engine: str | None) -> str:
@@ -197,33 +172,25 @@ async def list_runs(
 
 @router.post("/runs", responses=BAD_REQUEST, openapi_extra=RUN_FORM)
 async def run_workflow(request: Request, store: StoreDep, engines: EnginesDep) -> RunId:
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise HTTPException(400, "RunWorkflow takes multipart/form-data")
+    form = await forms.read_form(request, "RunWorkflow")
     try:
-        form = await request.form(**FORM_LIMITS)
-    except Exception as error:  # python-multipart reports malformed bodies in several ways
-        raise HTTPException(400, f"the form could not be read: {error}") from None
-    try:
-        workflow_type = _text(form, "workflow_type")
-        engine = _engine_of(workflow_type, _text(form, "workflow_engine"))
-        workflow_url = _text(form, "workflow_url")
+        workflow_type = forms.text(form, "workflow_type")
+        engine = _engine_of(workflow_type, forms.text(form, "workflow_engine"))
+        workflow_url = forms.text(form, "workflow_url")
         if not workflow_url:
             raise HTTPException(400, "workflow_url is required")
-        uploads = []
-        for part in form.getlist("workflow_attachment"):
-            if not isinstance(part, UploadFile) or not part.filename:
-                raise HTTPException(400, "each workflow_attachment must be a file with a filename")
-            uploads.append(Attachment(part.filename, await part.read()))
+        uploads = await forms.files(form, "workflow_attachment")
         wes_request = WesRunRequest(
-            workflow_params=_json_object(form, "workflow_params"),
+            workflow_params=forms.json_object(form, "workflow_params"),
             workflow_type=workflow_type or "",
-            workflow_type_version=_text(form, "workflow_type_version") or "",
-            tags={str(k): str(v) for k, v in _json_object(form, "tags").items()},
+            workflow_type_version=forms.text(form, "workflow_type_version") or "",
+            tags={str(k): str(v) for k, v in forms.json_object(form, "tags").items()},
             workflow_engine_parameters={
-                str(k): str(v) for k, v in _json_object(form, "workflow_engine_parameters").items()
+                str(k): str(v)
+                for k, v in forms.json_object(form, "workflow_engine_parameters").items()
             },
-            workflow_engine=_text(form, "workflow_engine"),
-            workflow_engine_version=_text(form, "workflow_engine_version"),
+            workflow_engine=forms.text(form, "workflow_engine"),
+            workflow_engine_version=forms.text(form, "workflow_engine_version"),
             workflow_url=workflow_url,
         )
     finally:
