@@ -175,15 +175,37 @@ def serve(
     """Serve the run service's REST and GA4GH WES APIs."""
     import uvicorn
 
+    from batchflow_executor.local import NotLoopbackError
+    from batchflow_executor.local.server import loopback_address
+
     from .app import create_app
     from .serve import start_local_aws
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        loopback_address(host)
+    except NotLoopbackError:
+        if local_aws:
+            typer.echo(
+                f"batchflow serve: --host {host} is not loopback; with the local AWS embedded, "
+                "anyone who reaches the service could run uploaded workflows on this machine. "
+                "Listen on loopback, or use --no-local-aws.",
+                err=True,
+            )
+            raise typer.Exit(2) from None
+        typer.echo(
+            f"batchflow serve: listening on {host}; this service does not authenticate yet",
+            err=True,
+        )
     local = start_local_aws() if local_aws else None
     if local is not None:
         typer.echo(f"local AWS at {local.endpoint}")
     try:
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        try:
+            service = create_app()
+        except ValueError as error:
+            _fail(error)
+        uvicorn.run(service, host=host, port=port, log_level="info")
     finally:
         if local is not None:
             local.stop()

@@ -51,13 +51,20 @@ class SnakemakeEngine:
 
     def __init__(self, store: RunStore, settings: Settings) -> None:
         import boto3
+        from botocore.exceptions import NoRegionError
 
         self._store = store
         self._settings = settings
         self._call = AwsCaller()
-        self._s3 = boto3.client("s3")
-        self._batch = boto3.client("batch")
-        self._logs = boto3.client("logs")
+        try:
+            self._s3 = boto3.client("s3")
+            self._batch = boto3.client("batch")
+            self._logs = boto3.client("logs")
+        except NoRegionError:
+            raise ValueError(
+                "the snakemake engine needs an AWS region: set AWS_REGION (or run "
+                "`batchflow serve` with its embedded local AWS)"
+            ) from None
         self._definitions = JobDefinitions(self._batch, self._call)
         self._platforms = QueuePlatforms(self._batch, self._call)
         self._launches: dict[str, asyncio.Task[None]] = {}
