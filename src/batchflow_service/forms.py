@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
 
-from .attachments import Attachment
+from .attachments import Attachment, AttachmentError, check_attachments
 
 FORM_LIMITS = {"max_files": 200, "max_fields": 50, "max_part_size": 1024 * 1024}
 
@@ -42,10 +42,15 @@ def text(form: FormData, field: str) -> str | None:
     return value or None
 
 
-async def files(form: FormData, field: str) -> list[Attachment]:
+async def files(request: Request, form: FormData, field: str) -> list[Attachment]:
+    """The uploaded files, checked against the service's limits and path rules."""
     uploads = []
     for part in form.getlist(field):
         if not isinstance(part, UploadFile) or not part.filename:
             raise HTTPException(400, f"each {field} must be a file with a filename")
         uploads.append(Attachment(part.filename, await part.read()))
-    return uploads
+    settings = request.app.state.settings
+    try:
+        return check_attachments(uploads, settings.max_workflow_files, settings.max_request_bytes)
+    except AttachmentError as error:
+        raise HTTPException(400, str(error)) from None

@@ -11,7 +11,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 from pydantic import ValidationError
 
 from .. import forms, pages
-from ..attachments import Attachment, AttachmentError, check_attachments
+from ..attachments import Attachment
 from ..engines import Engine
 from ..models import ErrorResponse, LogPage, Run, RunPage, RunRequest, TaskPage
 from ..states import FINAL_STATES, RunState
@@ -86,16 +86,9 @@ async def submit_run(request: Request, store: StoreDep, engines: EnginesDep) -> 
                 "params": forms.json_object(form, "params"),
                 "tags": forms.json_object(form, "tags"),
             }
-            uploads = await forms.files(form, "files")
+            attachments = await forms.files(request, form, "files")
         finally:
             await form.close()
-        settings = request.app.state.settings
-        try:
-            attachments = check_attachments(
-                uploads, settings.max_workflow_files, settings.max_request_bytes
-            )
-        except AttachmentError as error:
-            raise HTTPException(400, str(error)) from None
     else:
         try:
             fields = await request.json()

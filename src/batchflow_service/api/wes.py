@@ -7,7 +7,6 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 
 from .. import forms, pages
-from ..attachments import AttachmentError, check_attachments
 from ..engines import EngineError
 from ..models import Run, RunRequest, Task
 from ..states import FINAL_STATES, RunState
@@ -179,7 +178,7 @@ async def run_workflow(request: Request, store: StoreDep, engines: EnginesDep) -
         workflow_url = forms.text(form, "workflow_url")
         if not workflow_url:
             raise HTTPException(400, "workflow_url is required")
-        uploads = await forms.files(form, "workflow_attachment")
+        attachments = await forms.files(request, form, "workflow_attachment")
         wes_request = WesRunRequest(
             workflow_params=forms.json_object(form, "workflow_params"),
             workflow_type=workflow_type or "",
@@ -195,11 +194,7 @@ async def run_workflow(request: Request, store: StoreDep, engines: EnginesDep) -
         )
     finally:
         await form.close()
-    settings = request.app.state.settings
     try:
-        attachments = check_attachments(
-            uploads, settings.max_workflow_files, settings.max_request_bytes
-        )
         run_request = RunRequest(
             workflow=workflow_url,
             engine=engine,
@@ -207,7 +202,7 @@ async def run_workflow(request: Request, store: StoreDep, engines: EnginesDep) -
             tags=wes_request.tags,
         )
         run = await start_run(run_request, attachments, store, engines, wes_request.model_dump())
-    except (AttachmentError, EngineError) as error:
+    except EngineError as error:
         raise HTTPException(400, str(error)) from None
     except ValidationError as error:
         raise HTTPException(400, f"invalid run request: {error.errors()[0]['msg']}") from None

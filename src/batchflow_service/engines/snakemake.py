@@ -209,13 +209,7 @@ class SnakemakeEngine:
         if run.head_job_id is None:
             await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
             return
-        await asyncio.to_thread(
-            self._call,
-            f"TerminateJob for the head job of run {run.id}",
-            self._batch.terminate_job,
-            jobId=run.head_job_id,
-            reason="Canceled through the batchflow run service",
-        )
+        await self._terminate(run.head_job_id)
 
     # Following runs: head job state, task events, logs
 
@@ -338,13 +332,16 @@ class SnakemakeEngine:
     async def _terminate_unfinished_tasks(self, run: Run) -> None:
         for task in await self._store.list_tasks(run.id, limit=10_000):
             if task.state not in FINAL_STATES and task.batch_job_id:
-                await asyncio.to_thread(
-                    self._call,
-                    f"TerminateJob {task.batch_job_id}",
-                    self._batch.terminate_job,
-                    jobId=task.batch_job_id,
-                    reason="Canceled through the batchflow run service",
-                )
+                await self._terminate(task.batch_job_id)
+
+    async def _terminate(self, job_id: str) -> None:
+        await asyncio.to_thread(
+            self._call,
+            f"TerminateJob {job_id}",
+            self._batch.terminate_job,
+            jobId=job_id,
+            reason="Canceled through the batchflow run service",
+        )
 
     async def run_log(self, run: Run) -> list[str]:
         """The head job's output: Snakemake's own log of the run."""
