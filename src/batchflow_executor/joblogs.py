@@ -13,9 +13,18 @@ MAX_PAGES = 1_000
 
 
 def read_log(logs: Any, call: "AwsCaller", group: str, stream: str) -> list[str]:
-    """Every message of a stream, oldest first (GetLogEvents until its token stops moving)."""
+    """Every message of a stream, oldest first."""
+    return read_log_from(logs, call, group, stream, None)[0]
+
+
+def read_log_from(
+    logs: Any, call: "AwsCaller", group: str, stream: str, token: str | None
+) -> tuple[list[str], str | None]:
+    """The messages after `token` (from the start if None), and the token to read on from.
+
+    GetLogEvents is called until its forward token stops moving, as AWS documents.
+    """
     messages: list[str] = []
-    token: str | None = None
     for _ in range(MAX_PAGES):
         page = call(
             f"GetLogEvents {group} {stream}",
@@ -26,10 +35,11 @@ def read_log(logs: Any, call: "AwsCaller", group: str, stream: str) -> list[str]
             **({"nextToken": token} if token else {}),
         )
         messages.extend(event["message"] for event in page["events"])
-        if not page["events"] or page.get("nextForwardToken") == token:
+        moved = page.get("nextForwardToken") != token
+        token = page.get("nextForwardToken", token)
+        if not page["events"] or not moved:
             break
-        token = page.get("nextForwardToken")
-    return messages
+    return messages, token
 
 
 def save_log(name: str, messages: list[str], directory: Path = LOG_DIRECTORY) -> Path:

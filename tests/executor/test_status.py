@@ -14,6 +14,7 @@ from throttler import Throttler
 from batchflow_executor.aws import CLIENT_CONFIG, AwsCaller
 from batchflow_executor.events import EventLog
 from batchflow_executor.executor import Executor
+from batchflow_executor.joblogs import read_log_from
 from batchflow_executor.settings import ExecutorSettings
 
 
@@ -151,3 +152,24 @@ def test_missing_job_is_polled_within_the_grace_period_then_failed(executor) -> 
     assert second == []
     [(_, message, _)] = executor.recorder.errors
     assert "was not found by DescribeJobs for 0 s" in message
+
+
+def test_a_log_is_read_on_from_where_the_last_read_stopped(executor) -> None:
+    with Stubber(executor.logs) as logs:
+        logs.add_response(
+            "get_log_events",
+            {"events": [{"timestamp": 1, "message": "one"}], "nextForwardToken": "f/1"},
+        )
+        logs.add_response("get_log_events", {"events": [], "nextForwardToken": "f/1"})
+        logs.add_response(
+            "get_log_events",
+            {"events": [{"timestamp": 2, "message": "two"}], "nextForwardToken": "f/2"},
+            {"logGroupName": "g", "logStreamName": "s", "startFromHead": True, "nextToken": "f/1"},
+        )
+        logs.add_response("get_log_events", {"events": [], "nextForwardToken": "f/2"})
+
+        first = read_log_from(executor.logs, executor.call, "g", "s", None)
+        second = read_log_from(executor.logs, executor.call, "g", "s", first[1])
+
+    assert first == (["one"], "f/1")
+    assert second == (["two"], "f/2")

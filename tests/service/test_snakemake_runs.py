@@ -82,8 +82,15 @@ def test_a_failing_run_ends_executor_error_with_the_failing_task_log_reachable(s
     [task] = service.get(f"/runs/{run['id']}/tasks").json()["tasks"]
     task_log = service.get(f"/runs/{run['id']}/tasks/{task['id']}/logs").json()
 
+    with service.stream("GET", f"/runs/{run['id']}/logs", params={"follow": True}) as stream:
+        followed = [line for line in stream.iter_lines() if line]
+
     assert done["state"] == "EXECUTOR_ERROR"
     assert f"failed tasks: align ({task['id']})" in done["reason"]
+    assert followed == [
+        line for line in service.get(f"/runs/{run['id']}/logs").json()["lines"] if line
+    ]
+    assert any(line.startswith("batchflow head:") for line in followed)
     assert task["state"] == "EXECUTOR_ERROR"
     assert "boom: the aligner ran out of reads" in "\n".join(task_log["lines"])
 

@@ -215,19 +215,24 @@ async def read_logs(
 
 async def all_log_lines(store: StoreDep, engine: Engine, run: Run) -> list[str]:
     stored, _ = await store.read_log(run.id, 0, MAX_LOG_LINES)
-    return stored + await engine.run_log(run)
+    engine_lines, _ = await engine.run_log(run, None)
+    return stored + engine_lines
 
 
 async def follow_log(
     store: StoreDep, engine: Engine, run_id: str, offset: int
 ) -> AsyncIterator[str]:
+    """New lines as they come: the store's from an offset, the engine's from its token."""
     deadline = time.monotonic() + FOLLOW_LIMIT_SECONDS
+    stored_offset, token, skip = 0, None, offset
     while time.monotonic() < deadline:
         run = await store.get_run(run_id)
-        lines = (await all_log_lines(store, engine, run))[offset:]
-        offset += len(lines)
-        for line in lines:
+        stored, stored_offset = await store.read_log(run_id, stored_offset, MAX_LOG_LINES)
+        engine_lines, token = await engine.run_log(run, token)
+        lines = stored + engine_lines
+        for line in lines[skip:]:
             yield line + "\n"
+        skip = max(0, skip - len(lines))
         if run.state in FINAL_STATES and not lines:
             return
         if not lines:

@@ -29,8 +29,9 @@ class Engine(Protocol):
         """Finds runs that are in flight but not in the store (after a restart)."""
         ...
 
-    async def run_log(self, run: Run) -> list[str]:
-        """Log lines the engine keeps outside the store (shown after the store's own)."""
+    async def run_log(self, run: Run, token: str | None) -> tuple[list[str], str | None]:
+        """Log lines the engine keeps outside the store (shown after the store's own):
+        those after `token` (all, if None), and the token to read on from."""
         ...
 
     async def task_log(self, task: Task) -> list[str]: ...

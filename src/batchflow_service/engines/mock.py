@@ -121,8 +121,8 @@ class MockEngine:
     async def recover(self) -> None:
         return None
 
-    async def run_log(self, run: Run) -> list[str]:
-        return []
+    async def run_log(self, run: Run, token: str | None) -> tuple[list[str], str | None]:
+        return [], token
 
     async def task_log(self, task: Task) -> list[str]:
         return [f"{task.name}: {task.state}"]

@@ -14,7 +14,7 @@ from typing import Any
 
 from batchflow_executor.aws import AwsCaller
 from batchflow_executor.jobdefs import JobDefinitions
-from batchflow_executor.joblogs import DEFAULT_LOG_GROUP, read_log
+from batchflow_executor.joblogs import DEFAULT_LOG_GROUP, read_log, read_log_from
 from batchflow_executor.jobspec import DefinitionSpec
 from batchflow_executor.queues import QueuePlatforms
 
@@ -69,6 +69,7 @@ class SnakemakeEngine:
         self._platforms = QueuePlatforms(self._batch, self._call)
         self._launches: dict[str, asyncio.Task[None]] = {}
         self._started = datetime.now(UTC)
+        self._head_streams: dict[str, str] = {}
 
     def prefix(self, run_id: str) -> S3Prefix:
         return S3Prefix(self._settings.bucket, f"runs/{run_id}")
@@ -343,20 +344,31 @@ class SnakemakeEngine:
             reason="Canceled through the batchflow run service",
         )
 
-    async def run_log(self, run: Run) -> list[str]:
+    async def run_log(self, run: Run, token: str | None) -> tuple[list[str], str | None]:
         """The head job's output: Snakemake's own log of the run."""
-        if not run.head_job_id:
-            return []
-        described = await asyncio.to_thread(
-            self._call,
-            "DescribeJobs for a head job",
-            self._batch.describe_jobs,
-            jobs=[run.head_job_id],
+        stream = await self._head_stream(run)
+        if stream is None:
+            return [], token
+        return await asyncio.to_thread(
+            read_log_from, self._logs, self._call, DEFAULT_LOG_GROUP, stream, token
         )
-        stream = next(iter(described["jobs"]), {}).get("container", {}).get("logStreamName")
-        if not stream:
-            return []
-        return await asyncio.to_thread(read_log, self._logs, self._call, DEFAULT_LOG_GROUP, stream)
+
+    async def _head_stream(self, run: Run) -> str | None:
+        if run.head_job_id is None:
+            return None
+        if run.head_job_id not in self._head_streams:
+            described = await asyncio.to_thread(
+                self._call,
+                "DescribeJobs for a head job",
+                self._batch.describe_jobs,
+                jobs=[run.head_job_id],
+            )
+            job = next(iter(described["jobs"]), {})
+            stream = job.get("container", {}).get("logStreamName")
+            if not stream:
+                return None
+            self._head_streams[run.head_job_id] = stream
+        return self._head_streams[run.head_job_id]
 
     async def task_log(self, task: Task) -> list[str]:
         if not task.log_stream:
