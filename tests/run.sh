@@ -10,8 +10,9 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
     exit 1
 fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,infra]'
 
-.venv/bin/ruff check src tests
-.venv/bin/ruff format --check src tests
+.venv/bin/ruff check src tests infra
+.venv/bin/ruff format --check src tests infra
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 exec .venv/bin/pytest "$@"

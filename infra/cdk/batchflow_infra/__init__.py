@@ -1,0 +1,1 @@
+"""batchflow's AWS infrastructure: one construct per concern, composed by BatchflowStack."""

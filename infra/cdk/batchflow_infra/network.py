@@ -1,0 +1,42 @@
+"""The VPC: two AZs, public and private subnets, and endpoints so jobs need no NAT for AWS."""
+
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+INTERFACE_ENDPOINTS = {
+    "EcrApi": ec2.InterfaceVpcEndpointAwsService.ECR,
+    "EcrDocker": ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
+    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    "Ecs": ec2.InterfaceVpcEndpointAwsService.ECS,
+    "EcsAgent": ec2.InterfaceVpcEndpointAwsService.ECS_AGENT,
+    "EcsTelemetry": ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
+    "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
+    "Batch": ec2.InterfaceVpcEndpointAwsService.BATCH,
+}
+
+
+class Network(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, nat_gateways: int) -> None:
+        super().__init__(scope, construct_id)
+        private = (
+            ec2.SubnetType.PRIVATE_WITH_EGRESS if nat_gateways else ec2.SubnetType.PRIVATE_ISOLATED
+        )
+        self.vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=2,
+            nat_gateways=nat_gateways,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(
+                    name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24
+                ),
+                ec2.SubnetConfiguration(name="private", subnet_type=private, cidr_mask=20),
+            ],
+            flow_logs={"all": ec2.FlowLogOptions(traffic_type=ec2.FlowLogTrafficType.ALL)},
+        )
+        self.private_subnets = ec2.SubnetSelection(subnet_type=private)
+        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        for name, service in INTERFACE_ENDPOINTS.items():
+            self.vpc.add_interface_endpoint(
+                name, service=service, subnets=self.private_subnets, private_dns_enabled=True
+            )

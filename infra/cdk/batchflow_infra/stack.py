@@ -1,0 +1,43 @@
+"""BatchflowStack: the constructs composed, and the outputs a client needs."""
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from .compute import Compute
+from .network import Network
+from .registry import Registry
+from .storage import StagingBucket
+
+
+class BatchflowStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        nat_gateways: int = 0,
+        work_expiry_days: int = 30,
+        max_vcpus: int = 256,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        network = Network(self, "Network", nat_gateways=nat_gateways)
+        storage = StagingBucket(self, "Storage", work_expiry_days=work_expiry_days)
+        registry = Registry(self, "Registry")
+        compute = Compute(self, "Compute", network=network, storage=storage, max_vcpus=max_vcpus)
+
+        outputs = {
+            "Region": self.region,
+            "Bucket": storage.bucket.bucket_name,
+            "HeadQueue": compute.head_queue.job_queue_name,
+            "TaskQueue": compute.task_queue.job_queue_name,
+            "TaskRoleArn": compute.task_role.role_arn,
+            "HeadRoleArn": compute.head_role.role_arn,
+            "ExecutionRoleArn": compute.execution_role.role_arn,
+            **{
+                f"{image.title().replace('-', '')}Repository": repository.repository_uri
+                for image, repository in registry.repositories.items()
+            },
+        }
+        for name, value in outputs.items():
+            CfnOutput(self, name, value=value)
