@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-import aws_cdk  # noqa: E402 - after the variable above
-from aws_cdk.assertions import Match, Template  # noqa: E402
+import aws_cdk
+from aws_cdk.assertions import Match, Template
 
 CDK_APP = Path(__file__).resolve().parents[2] / "infra" / "cdk"
 sys.path.insert(0, str(CDK_APP))
