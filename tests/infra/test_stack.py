@@ -146,3 +146,18 @@ def test_job_roles_reach_only_the_staging_bucket(template) -> None:
         for resource in statement["Resource"]:
             text = str(resource)
             assert "StorageBucket" in text, statement
+
+
+def test_job_logs_are_kept_for_three_months(template) -> None:
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup", {"LogGroupName": "/aws/batch/job", "RetentionInDays": 90}
+    )
+
+
+def test_failed_jobs_of_both_queues_reach_the_alert_topic(template) -> None:
+    [rule] = resources(template, "AWS::Events::Rule").values()
+    pattern = rule["Properties"]["EventPattern"]
+
+    assert pattern["detail"]["status"] == ["FAILED"]
+    assert len(pattern["detail"]["jobQueue"]) == 2
+    assert rule["Properties"]["Targets"][0]["Arn"]["Ref"].startswith("ObservabilityAlerts")

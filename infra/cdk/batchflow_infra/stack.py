@@ -1,10 +1,12 @@
 """BatchflowStack: the constructs composed, and the outputs a client needs."""
 
 from aws_cdk import CfnOutput, Stack
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .compute import Compute
 from .network import Network
+from .observability import Observability
 from .registry import Registry
 from .storage import StagingBucket
 
@@ -25,6 +27,9 @@ class BatchflowStack(Stack):
         storage = StagingBucket(self, "Storage", work_expiry_days=work_expiry_days)
         registry = Registry(self, "Registry")
         compute = Compute(self, "Compute", network=network, storage=storage, max_vcpus=max_vcpus)
+        observability = Observability(
+            self, "Observability", compute=compute, retention=logs.RetentionDays.THREE_MONTHS
+        )
 
         outputs = {
             "Region": self.region,
@@ -34,6 +39,8 @@ class BatchflowStack(Stack):
             "TaskRoleArn": compute.task_role.role_arn,
             "HeadRoleArn": compute.head_role.role_arn,
             "ExecutionRoleArn": compute.execution_role.role_arn,
+            "JobLogGroup": observability.job_logs.log_group_name,
+            "AlertsTopicArn": observability.alerts.topic_arn,
             **{
                 f"{image.title().replace('-', '')}Repository": repository.repository_uri
                 for image, repository in registry.repositories.items()
