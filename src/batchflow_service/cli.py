@@ -319,6 +319,29 @@ def demo(
     raise typer.Exit(run_demo(workflow, _params(param, None), Console(soft_wrap=True)))
 
 
+@app.command()
+def profile(
+    stack_outputs: Annotated[
+        Path, typer.Option(help="`cdk deploy --outputs-file` output, or a JSON name: value object.")
+    ],
+    directory: Annotated[
+        Path, typer.Option(help="Where to write config.yaml and nextflow.config.")
+    ] = Path("profiles/aws"),
+    stack: Annotated[str | None, typer.Option(help="The stack, if the file holds several.")] = None,
+    image_tag: Annotated[str, typer.Option(help="Tag of the task image in ECR.")] = "latest",
+    jobs: Annotated[int, typer.Option(min=1, help="Jobs Snakemake keeps in flight.")] = 200,
+) -> None:
+    """Write the Snakemake profile and nextflow.config for a deployed batchflow stack."""
+    from .profiles import StackOutputsError, read_stack_outputs, write_profile
+
+    try:
+        outputs = read_stack_outputs(stack_outputs, stack)
+    except StackOutputsError as error:
+        _fail(error)
+    for path in write_profile(outputs, directory, image_tag, jobs):
+        typer.echo(f"wrote {path}")
+
+
 @app.command(hidden=True)
 def head(
     prefix: Annotated[str, typer.Option(help="The run's s3:// prefix.")],
