@@ -352,11 +352,14 @@ def head(
     snakefile: Annotated[str, typer.Option(help="The Snakefile, relative to the workflow.")] = (
         "Snakefile"
     ),
+    task_role: Annotated[str | None, typer.Option(help="IAM role ARN for rule jobs.")] = None,
+    execution_role: Annotated[str | None, typer.Option(help="ECS execution role ARN.")] = None,
 ) -> None:
     """Run one workflow run's Snakemake inside a Batch head job (used by the service)."""
     from .head import run_head
 
-    raise typer.Exit(run_head(prefix, run_id, task_queue, task_image, jobs, snakefile))
+    roles = {"task": task_role, "execution": execution_role}
+    raise typer.Exit(run_head(prefix, run_id, task_queue, task_image, jobs, snakefile, roles))
 
 
 if __name__ == "__main__":

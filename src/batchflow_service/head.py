@@ -38,8 +38,23 @@ def download_tree(s3: Any, source: S3Prefix, destination: Path) -> int:
 
 
 def snakemake_command(
-    run: S3Prefix, run_id: str, task_queue: str, task_image: str, jobs: int, snakefile: str
+    run: S3Prefix,
+    run_id: str,
+    task_queue: str,
+    task_image: str,
+    jobs: int,
+    snakefile: str,
+    roles: dict[str, str | None],
 ) -> list[str]:
+    role_flags = [
+        argument
+        for flag, value in (
+            ("--batchflow-job-role", roles.get("task")),
+            ("--batchflow-execution-role", roles.get("execution")),
+        )
+        if value
+        for argument in (flag, value)
+    ]
     return [
         sys.executable,
         "-m",
@@ -69,6 +84,7 @@ def snakemake_command(
         "--batchflow-events-file",
         "../events.jsonl",
         "--printshellcmds",
+        *role_flags,
     ]
 
 
@@ -92,7 +108,13 @@ class EventPublisher:
 
 
 def run_head(
-    prefix: str, run_id: str, task_queue: str, task_image: str, jobs: int, snakefile: str
+    prefix: str,
+    run_id: str,
+    task_queue: str,
+    task_image: str,
+    jobs: int,
+    snakefile: str,
+    roles: dict[str, str | None],
 ) -> int:
     import boto3
 
@@ -104,7 +126,7 @@ def run_head(
     print(f"batchflow head: run {run_id}, {files} workflow files from {run.uri}", flush=True)
     publisher = EventPublisher(s3, workdir / "events.jsonl", run)
     process = subprocess.Popen(
-        snakemake_command(run, run_id, task_queue, task_image, jobs, snakefile),
+        snakemake_command(run, run_id, task_queue, task_image, jobs, snakefile, roles),
         cwd=workdir / "workflow",
     )
 

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     task_queue: str = Field(default="local", description="Job queue for rule jobs")
     head_image: str = Field(default="batchflow-local", description="Image of head jobs")
     task_image: str = Field(default="batchflow-local", description="Image of rule jobs")
+    head_role: str | None = Field(default=None, description="IAM role ARN head jobs run as")
+    task_role: str | None = Field(default=None, description="IAM role ARN rule jobs run as")
+    execution_role: str | None = Field(
+        default=None, description="IAM role ARN ECS uses to pull images and write logs"
+    )
     head_vcpus: int = Field(default=1, ge=1, le=16)
     head_memory_mib: int = Field(default=1024, ge=512)
     max_jobs: int = Field(default=20, ge=1, le=10_000, description="Rule jobs in flight per run")

@@ -123,12 +123,14 @@ def _statements(template: Template) -> list[dict[str, Any]]:
 def test_no_wildcard_resource_where_aws_allows_scoping(template) -> None:
     from batchflow_infra.compute import UNSCOPED_BATCH_ACTIONS
 
+    # AWS's service authorization reference lists no resource types for these actions.
+    unscopable = {*UNSCOPED_BATCH_ACTIONS, "ecr:GetAuthorizationToken"}
     for statement in _statements(template):
         resources_ = statement["Resource"]
         if resources_ == "*" or "*" in (resources_ if isinstance(resources_, list) else []):
             actions = statement["Action"]
             actions = actions if isinstance(actions, list) else [actions]
-            assert set(actions) <= set(UNSCOPED_BATCH_ACTIONS), statement
+            assert set(actions) <= unscopable, statement
 
 
 def test_job_roles_reach_only_the_staging_bucket(template) -> None:
@@ -161,3 +163,30 @@ def test_failed_jobs_of_both_queues_reach_the_alert_topic(template) -> None:
     assert pattern["detail"]["status"] == ["FAILED"]
     assert len(pattern["detail"]["jobQueue"]) == 2
     assert rule["Properties"]["Targets"][0]["Arn"]["Ref"].startswith("ObservabilityAlerts")
+
+
+def test_the_service_is_internal_until_it_authenticates(template) -> None:
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internal"}
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup", {"HealthCheckPath": "/readyz"}
+    )
+
+
+def test_the_service_knows_its_queues_bucket_images_and_roles(template) -> None:
+    [task] = resources(template, "AWS::ECS::TaskDefinition").values()
+    [container] = task["Properties"]["ContainerDefinitions"]
+    names = {variable["Name"] for variable in container["Environment"]}
+
+    assert container["Command"] == ["batchflow", "serve", "--no-local-aws", "--host", "0.0.0.0"]
+    assert {
+        "BATCHFLOW_BUCKET",
+        "BATCHFLOW_HEAD_QUEUE",
+        "BATCHFLOW_TASK_QUEUE",
+        "BATCHFLOW_HEAD_IMAGE",
+        "BATCHFLOW_TASK_IMAGE",
+        "BATCHFLOW_HEAD_ROLE",
+        "BATCHFLOW_TASK_ROLE",
+        "BATCHFLOW_EXECUTION_ROLE",
+    } <= names

@@ -99,11 +99,22 @@ class Compute(Construct):
 
     def grant_task_submission(self, grantee: iam.IGrantable) -> None:
         """What a Snakemake head job needs: run rule jobs on the task queue and follow them."""
+        self._grant_submission(grantee, self.task_queue, [self.task_role, self.execution_role])
+
+    def grant_head_submission(self, grantee: iam.IGrantable) -> None:
+        """What the run service needs: run head jobs on the head queue and follow them."""
+        self._grant_submission(
+            grantee, self.head_queue, [self.head_role, self.task_role, self.execution_role]
+        )
+
+    def _grant_submission(
+        self, grantee: iam.IGrantable, queue: batch.IJobQueue, roles: list[iam.IRole]
+    ) -> None:
         definitions = self._arn("job-definition/batchflow-*")
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["batch:SubmitJob", "batch:TagResource"],
-            resource_arns=[self.task_queue.job_queue_arn, definitions],
+            resource_arns=[queue.job_queue_arn, definitions],
         )
         iam.Grant.add_to_principal(
             grantee=grantee,
@@ -126,5 +137,5 @@ class Compute(Construct):
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["iam:PassRole"],
-            resource_arns=[self.task_role.role_arn, self.execution_role.role_arn],
+            resource_arns=[role.role_arn for role in roles],
         )

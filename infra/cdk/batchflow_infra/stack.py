@@ -8,6 +8,7 @@ from .compute import Compute
 from .network import Network
 from .observability import Observability
 from .registry import Registry
+from .service import RunService
 from .storage import StagingBucket
 
 
@@ -18,6 +19,9 @@ class BatchflowStack(Stack):
         construct_id: str,
         *,
         nat_gateways: int = 0,
+        image_tag: str = "latest",
+        certificate_arn: str | None = None,
+        public_service: bool = False,
         work_expiry_days: int = 30,
         max_vcpus: int = 256,
         **kwargs: object,
@@ -27,8 +31,19 @@ class BatchflowStack(Stack):
         storage = StagingBucket(self, "Storage", work_expiry_days=work_expiry_days)
         registry = Registry(self, "Registry")
         compute = Compute(self, "Compute", network=network, storage=storage, max_vcpus=max_vcpus)
-        observability = Observability(
-            self, "Observability", compute=compute, retention=logs.RetentionDays.THREE_MONTHS
+        retention = logs.RetentionDays.THREE_MONTHS
+        observability = Observability(self, "Observability", compute=compute, retention=retention)
+        service = RunService(
+            self,
+            "RunService",
+            network=network,
+            storage=storage,
+            registry=registry,
+            compute=compute,
+            image_tag=image_tag,
+            certificate_arn=certificate_arn,
+            public=public_service,
+            retention=retention,
         )
 
         outputs = {
@@ -41,6 +56,7 @@ class BatchflowStack(Stack):
             "ExecutionRoleArn": compute.execution_role.role_arn,
             "JobLogGroup": observability.job_logs.log_group_name,
             "AlertsTopicArn": observability.alerts.topic_arn,
+            "ServiceUrl": service.url,
             **{
                 f"{image.title().replace('-', '')}Repository": repository.repository_uri
                 for image, repository in registry.repositories.items()

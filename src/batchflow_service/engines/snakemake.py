@@ -162,7 +162,10 @@ class SnakemakeEngine:
     def _submit_head(self, run: Run) -> str:
         settings = self._settings
         spec = DefinitionSpec(
-            image=settings.head_image, platform=self._platforms.platform(settings.head_queue)
+            image=settings.head_image,
+            platform=self._platforms.platform(settings.head_queue),
+            job_role=settings.head_role,
+            execution_role=settings.execution_role,
         )
         command = [
             "batchflow",
@@ -180,6 +183,12 @@ class SnakemakeEngine:
             "--snakefile",
             run.workflow if run.uploaded else "Snakefile",
         ]
+        for flag, value in (
+            ("--task-role", settings.task_role),
+            ("--execution-role", settings.execution_role),
+        ):
+            if value:
+                command += [flag, value]
         response = self._call(
             f"SubmitJob for the head job of run {run.id}",
             self._batch.submit_job,
