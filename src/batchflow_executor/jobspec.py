@@ -175,9 +175,14 @@ def retry_strategy(spot_retries: int) -> dict[str, Any]:
     }
 
 
+def run_job_prefix(run_id: str) -> str:
+    """Every job of a run starts with this, so ListJobs' JOB_NAME filter finds them all."""
+    return f"bf-{INVALID_NAME_CHARACTERS.sub('-', run_id[:12])}-"
+
+
 def job_name(rule: str, jobid: int, run_id: str) -> str:
-    name = INVALID_NAME_CHARACTERS.sub("-", f"{rule}-{jobid}-{run_id[:8]}").strip("-_")
-    return (name or "job")[:128]
+    rest = INVALID_NAME_CHARACTERS.sub("-", f"{rule}-{jobid}").strip("-_") or "job"
+    return (run_job_prefix(run_id) + rest)[:128]
 
 
 def parse_tags(pairs: list[str]) -> dict[str, str]:

@@ -95,9 +95,11 @@ def test_spot_reclaims_retry_and_everything_else_exits() -> None:
         retry_strategy(10)
 
 
-def test_job_names_are_valid_batch_names() -> None:
-    assert job_name("call.variants", 12, "0123456789abcdef") == "call-variants-12-01234567"
-    assert len(job_name("x" * 200, 1, "run")) == 128
+def test_job_names_are_valid_batch_names_led_by_their_run() -> None:
+    assert job_name("call.variants", 12, "0123456789abcdef") == "bf-0123456789ab-call-variants-12"
+    long_name = job_name("x" * 200, 1, "run")
+    assert len(long_name) == 128
+    assert long_name.startswith("bf-run-")
 
 
 def test_tags_are_parsed_and_bad_ones_named() -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from batchflow_executor.aws import AwsCaller
 from batchflow_executor.jobdefs import JobDefinitions
 from batchflow_executor.joblogs import DEFAULT_LOG_GROUP, read_log, read_log_from
-from batchflow_executor.jobspec import DefinitionSpec
+from batchflow_executor.jobspec import DefinitionSpec, run_job_prefix
 from batchflow_executor.queues import QueuePlatforms
 
 from ..attachments import Attachment, AttachmentError, safe_relative_path
@@ -39,6 +39,7 @@ EVENT_STATES = {
     "succeeded": RunState.COMPLETE,
     "failed": RunState.EXECUTOR_ERROR,
 }
+ACTIVE_JOBS = frozenset({"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"})
 IGNORED_OUTPUTS = (".snakemake", "snakemake-workflow-sources")
 
 
@@ -265,8 +266,8 @@ class SnakemakeEngine:
             await self._store.update_run(run.id, outputs=outputs)
             await self._store.set_state(run.id, RunState.COMPLETE)
         elif run.state == RunState.CANCELING:
-            await self._terminate_unfinished_tasks(run)
-            await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
+            if await self._terminate_active_jobs(run) == 0:
+                await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
         else:
             await self._store.set_state(
                 run.id, RunState.EXECUTOR_ERROR, reason=await self._failure_reason(run, head)
@@ -339,10 +340,47 @@ class SnakemakeEngine:
                     files.append(f"s3://{work.bucket}/{item['Key']}")
         return {"prefix": f"{work.uri}/", "files": files}
 
-    async def _terminate_unfinished_tasks(self, run: Run) -> None:
-        for task in await self._store.list_tasks(run.id, limit=10_000):
-            if task.state not in FINAL_STATES and task.batch_job_id:
-                await self._terminate(task.batch_job_id)
+    async def _terminate_active_jobs(self, run: Run) -> int:
+        """Terminates the run's rule jobs still active; how many there were.
+
+        Jobs are found by name in the task queue as well as from task events, so a job
+        whose events the head never published is not missed.
+        """
+        ids = set(await asyncio.to_thread(self._run_job_ids, run))
+        ids |= {
+            task.batch_job_id
+            for task in await self._store.list_tasks(run.id, limit=10_000)
+            if task.batch_job_id and task.state not in FINAL_STATES
+        }
+        active = []
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 100):
+            described = await asyncio.to_thread(
+                self._call,
+                "DescribeJobs for a canceled run",
+                self._batch.describe_jobs,
+                jobs=ordered[start : start + 100],
+            )
+            active += [job["jobId"] for job in described["jobs"] if job["status"] in ACTIVE_JOBS]
+        for job_id in active:
+            await self._terminate(job_id)
+        return len(active)
+
+    def _run_job_ids(self, run: Run) -> list[str]:
+        ids: list[str] = []
+        token: str | None = None
+        while True:
+            page = self._call(
+                f"ListJobs for run {run.id}",
+                self._batch.list_jobs,
+                jobQueue=self._settings.task_queue,
+                filters=[{"name": "JOB_NAME", "values": [f"{run_job_prefix(run.id)}*"]}],
+                **({"nextToken": token} if token else {}),
+            )
+            ids += [summary["jobId"] for summary in page["jobSummaryList"]]
+            token = page.get("nextToken")
+            if not token:
+                return ids
 
     async def _terminate(self, job_id: str) -> None:
         await asyncio.to_thread(
