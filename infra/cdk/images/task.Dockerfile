@@ -1,0 +1,15 @@
+# Rule jobs: bash, a `python` with snakemake and snakemake-storage-plugin-s3 (the executor's
+# job command runs `python -m snakemake`), and the tools the workflows in workflows/ call.
+# Build from the repository root:
+#   docker build -f infra/cdk/images/task.Dockerfile -t batchflow/task:0.1.0 .
+FROM python:3.11.11-slim-bookworm
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends bash \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /opt/batchflow
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install --no-cache-dir . && rm -rf /root/.cache
+RUN useradd --create-home --uid 10001 batchflow
+USER batchflow
+WORKDIR /home/batchflow
