@@ -190,3 +190,11 @@ def test_the_service_knows_its_queues_bucket_images_and_roles(template) -> None:
         "BATCHFLOW_TASK_ROLE",
         "BATCHFLOW_EXECUTION_ROLE",
     } <= names
+
+
+def test_every_repository_has_its_dockerfile() -> None:
+    from batchflow_infra.registry import IMAGES
+
+    dockerfiles = sorted(p.name for p in (CDK_APP / "images").glob("*.Dockerfile"))
+
+    assert dockerfiles == sorted(f"{image}.Dockerfile" for image in IMAGES)
