@@ -5,6 +5,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+PRIVATE = {
+    "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
+    "encryption": s3.BucketEncryption.S3_MANAGED,
+    "enforce_ssl": True,
+    "versioned": True,
+    "removal_policy": RemovalPolicy.RETAIN,
+}
+
 
 class StagingBucket(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, work_expiry_days: int) -> None:
@@ -12,21 +20,14 @@ class StagingBucket(Construct):
         self.access_logs = s3.Bucket(
             self,
             "AccessLogs",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            versioned=True,
+            **PRIVATE,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
             lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(365))],
-            removal_policy=RemovalPolicy.RETAIN,
         )
         self.bucket = s3.Bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            versioned=True,
+            **PRIVATE,
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="staging/",
             lifecycle_rules=[
@@ -42,7 +43,6 @@ class StagingBucket(Construct):
                     noncurrent_version_expiration=Duration.days(30),
                 ),
             ],
-            removal_policy=RemovalPolicy.RETAIN,
         )
 
     def grant_run_access(self, grantee: iam.IGrantable) -> iam.Grant:
