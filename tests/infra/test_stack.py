@@ -198,3 +198,26 @@ def test_every_repository_has_its_dockerfile() -> None:
     dockerfiles = sorted(p.name for p in (CDK_APP / "images").glob("*.Dockerfile"))
 
     assert dockerfiles == sorted(f"{image}.Dockerfile" for image in IMAGES)
+
+
+def test_cfn_lint_finds_no_error_in_the_synthesized_template(tmp_path) -> None:
+    import json
+    import subprocess
+
+    environment = {**os.environ, "CDK_OUTDIR": str(tmp_path)}
+    subprocess.run(
+        [sys.executable, str(CDK_APP / "app.py")], env=environment, check=True, timeout=300
+    )
+    lint = Path(sys.executable).with_name("cfn-lint")
+
+    result = subprocess.run(
+        [str(lint), "--format", "json", str(tmp_path / "Batchflow.template.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    findings = json.loads(result.stdout or "[]")
+    errors = [f"{f['Rule']['Id']}: {f['Message']}" for f in findings if f["Level"] == "Error"]
+    assert errors == []
