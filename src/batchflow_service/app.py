@@ -2,7 +2,7 @@
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -20,6 +20,13 @@ from .reconciler import Reconciler
 from .settings import Settings
 from .states import InvalidTransitionError
 from .store import MemoryStore, RunNotFoundError, RunStore
+
+ERROR_STATUSES: dict[type[Exception], int] = {
+    RunNotFoundError: 404,
+    BadPageTokenError: 400,
+    EngineError: 400,
+    InvalidTransitionError: 409,
+}
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -99,20 +106,14 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
             headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
         return _error(error.status_code, str(error.detail), headers)
 
-    @app.exception_handler(RunNotFoundError)
-    async def run_not_found(request: Request, error: RunNotFoundError) -> JSONResponse:
-        return _error(404, str(error))
-
-    @app.exception_handler(BadPageTokenError)
-    async def bad_page_token(request: Request, error: BadPageTokenError) -> JSONResponse:
-        return _error(400, str(error))
-
-    @app.exception_handler(EngineError)
-    async def bad_engine_params(request: Request, error: EngineError) -> JSONResponse:
-        return _error(400, str(error))
-
-    @app.exception_handler(InvalidTransitionError)
-    async def invalid_transition(request: Request, error: InvalidTransitionError) -> JSONResponse:
-        return _error(409, str(error))
+    for error_type, status in ERROR_STATUSES.items():
+        app.add_exception_handler(error_type, _answer_with(status))
 
     return app
+
+
+def _answer_with(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handler(request: Request, error: Exception) -> JSONResponse:
+        return _error(status, str(error))
+
+    return handler

@@ -356,10 +356,12 @@ def head(
     execution_role: Annotated[str | None, typer.Option(help="ECS execution role ARN.")] = None,
 ) -> None:
     """Run one workflow run's Snakemake inside a Batch head job (used by the service)."""
-    from .head import run_head
+    from .head import HeadJob, run_head
 
-    roles = {"task": task_role, "execution": execution_role}
-    raise typer.Exit(run_head(prefix, run_id, task_queue, task_image, jobs, snakefile, roles))
+    job = HeadJob(
+        prefix, run_id, task_queue, task_image, jobs, snakefile, task_role, execution_role
+    )
+    raise typer.Exit(run_head(job))
 
 
 if __name__ == "__main__":

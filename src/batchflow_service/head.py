@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,55 +38,64 @@ def download_tree(s3: Any, source: S3Prefix, destination: Path) -> int:
     return count
 
 
-def snakemake_command(
-    run: S3Prefix,
-    run_id: str,
-    task_queue: str,
-    task_image: str,
-    jobs: int,
-    snakefile: str,
-    roles: dict[str, str | None],
-) -> list[str]:
-    role_flags = [
-        argument
-        for flag, value in (
-            ("--batchflow-job-role", roles.get("task")),
-            ("--batchflow-execution-role", roles.get("execution")),
-        )
-        if value
-        for argument in (flag, value)
-    ]
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        snakefile,
-        "--configfile",
-        RUN_CONFIG,
-        "--executor",
-        "batchflow",
-        "--jobs",
-        str(jobs),
-        "--default-storage-provider",
-        "s3",
-        "--default-storage-prefix",
-        run.child("work").uri,
-        "--shared-fs-usage",
-        "none",
-        "--seconds-between-status-checks",
-        "5",
-        "--batchflow-job-queue",
-        task_queue,
-        "--batchflow-image",
-        task_image,
-        "--batchflow-run-id",
-        run_id,
-        "--batchflow-events-file",
-        "../events.jsonl",
-        "--printshellcmds",
-        *role_flags,
-    ]
+@dataclass(frozen=True)
+class HeadJob:
+    """One run's head job: how the service asks for it, and what it runs."""
+
+    prefix: str
+    run_id: str
+    task_queue: str
+    task_image: str
+    jobs: int = 20
+    snakefile: str = "Snakefile"
+    task_role: str | None = None
+    execution_role: str | None = None
+
+    def cli_command(self) -> list[str]:
+        """The head job's command: `batchflow head` with this job's options."""
+        command = ["batchflow", "head", "--prefix", self.prefix, "--run-id", self.run_id]
+        command += ["--task-queue", self.task_queue, "--task-image", self.task_image]
+        command += ["--jobs", str(self.jobs), "--snakefile", self.snakefile]
+        return command + self._flags(("--task-role", "--execution-role"))
+
+    def snakemake_command(self) -> list[str]:
+        run = S3Prefix.parse(self.prefix)
+        return [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "--snakefile",
+            self.snakefile,
+            "--configfile",
+            RUN_CONFIG,
+            "--executor",
+            "batchflow",
+            "--jobs",
+            str(self.jobs),
+            "--default-storage-provider",
+            "s3",
+            "--default-storage-prefix",
+            run.child("work").uri,
+            "--shared-fs-usage",
+            "none",
+            "--seconds-between-status-checks",
+            "5",
+            "--batchflow-job-queue",
+            self.task_queue,
+            "--batchflow-image",
+            self.task_image,
+            "--batchflow-run-id",
+            self.run_id,
+            "--batchflow-events-file",
+            "../events.jsonl",
+            "--printshellcmds",
+            *self._flags(("--batchflow-job-role", "--batchflow-execution-role")),
+        ]
+
+    def _flags(self, names: tuple[str, str]) -> list[str]:
+        """The role flags under these names, for the roles that are set."""
+        pairs = zip(names, (self.task_role, self.execution_role), strict=True)
+        return [argument for flag, value in pairs if value for argument in (flag, value)]
 
 
 class EventPublisher:
@@ -107,28 +117,17 @@ class EventPublisher:
             self._published = size
 
 
-def run_head(
-    prefix: str,
-    run_id: str,
-    task_queue: str,
-    task_image: str,
-    jobs: int,
-    snakefile: str,
-    roles: dict[str, str | None],
-) -> int:
+def run_head(job: HeadJob) -> int:
     import boto3
 
     s3 = boto3.client("s3")
-    run = S3Prefix.parse(prefix)
+    run = S3Prefix.parse(job.prefix)
     workdir = Path.cwd()
     files = download_tree(s3, run.child("workflow"), workdir / "workflow")
     s3.download_file(run.bucket, run.key("config.json"), str(workdir / "workflow" / RUN_CONFIG))
-    print(f"batchflow head: run {run_id}, {files} workflow files from {run.uri}", flush=True)
+    print(f"batchflow head: run {job.run_id}, {files} workflow files from {run.uri}", flush=True)
     publisher = EventPublisher(s3, workdir / "events.jsonl", run)
-    process = subprocess.Popen(
-        snakemake_command(run, run_id, task_queue, task_image, jobs, snakefile, roles),
-        cwd=workdir / "workflow",
-    )
+    process = subprocess.Popen(job.snakemake_command(), cwd=workdir / "workflow")
 
     def stop(signum: int, frame: object) -> None:
         print("batchflow head: stopping; Snakemake cancels the rule jobs", flush=True)

@@ -1,11 +1,10 @@
-from batchflow_service.head import RUN_CONFIG, snakemake_command
-from batchflow_service.s3paths import S3Prefix
+from batchflow_service.head import RUN_CONFIG, HeadJob
 
-RUN = S3Prefix("bucket", "runs/r1")
+JOB = HeadJob(prefix="s3://bucket/runs/r1", run_id="r1", task_queue="tasks", task_image="t:1")
 
 
 def test_head_runs_snakemake_with_the_executor_and_the_run_config_file() -> None:
-    command = snakemake_command(RUN, "r1", "tasks", "repo/task:1", 20, "Snakefile", {})
+    command = JOB.snakemake_command()
 
     assert command[1:3] == ["-m", "snakemake"]
     assert command[command.index("--configfile") + 1] == RUN_CONFIG
@@ -15,9 +14,13 @@ def test_head_runs_snakemake_with_the_executor_and_the_run_config_file() -> None
 
 
 def test_roles_are_passed_on_only_when_given() -> None:
-    roles = {"task": "arn:aws:iam::1:role/task", "execution": None}
+    job = HeadJob("s3://bucket/runs/r1", "r1", "tasks", "t:1", task_role="arn:aws:iam::1:role/task")
 
-    command = snakemake_command(RUN, "r1", "tasks", "repo/task:1", 20, "Snakefile", roles)
+    command = job.snakemake_command()
 
     assert command[command.index("--batchflow-job-role") + 1] == "arn:aws:iam::1:role/task"
     assert "--batchflow-execution-role" not in command
+    cli = job.cli_command()
+    assert cli[:2] == ["batchflow", "head"]
+    assert cli[cli.index("--task-role") + 1] == "arn:aws:iam::1:role/task"
+    assert "--execution-role" not in cli

@@ -19,6 +19,7 @@ from batchflow_executor.jobspec import DefinitionSpec, run_job_prefix
 from batchflow_executor.queues import QueuePlatforms
 
 from ..attachments import Attachment, AttachmentError, safe_relative_path
+from ..head import HeadJob
 from ..models import Run, RunRequest, Task
 from ..s3paths import S3Prefix
 from ..settings import Settings
@@ -168,28 +169,16 @@ class SnakemakeEngine:
             job_role=settings.head_role,
             execution_role=settings.execution_role,
         )
-        command = [
-            "batchflow",
-            "head",
-            "--prefix",
-            self.prefix(run.id).uri,
-            "--run-id",
-            run.id,
-            "--task-queue",
-            settings.task_queue,
-            "--task-image",
-            settings.task_image,
-            "--jobs",
-            str(settings.max_jobs),
-            "--snakefile",
-            run.workflow if run.uploaded else "Snakefile",
-        ]
-        for flag, value in (
-            ("--task-role", settings.task_role),
-            ("--execution-role", settings.execution_role),
-        ):
-            if value:
-                command += [flag, value]
+        command = HeadJob(
+            prefix=self.prefix(run.id).uri,
+            run_id=run.id,
+            task_queue=settings.task_queue,
+            task_image=settings.task_image,
+            jobs=settings.max_jobs,
+            snakefile=run.workflow if run.uploaded else "Snakefile",
+            task_role=settings.task_role,
+            execution_role=settings.execution_role,
+        ).cli_command()
         response = self._call(
             f"SubmitJob for the head job of run {run.id}",
             self._batch.submit_job,
