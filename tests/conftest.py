@@ -11,6 +11,8 @@ from botocore.config import Config
 
 from batchflow_executor.local import LocalAwsConfig, LocalAwsServer
 
+from .postgres_server import find_bindir, throwaway_postgres
+
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
 
@@ -91,3 +93,16 @@ def aws_environment(local_aws: LocalAwsServer, monkeypatch: pytest.MonkeyPatch) 
 @pytest.fixture
 def clean_stats(admin) -> None:
     admin.delete("/stats").raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session; CI must have one (.ci/run installs it)."""
+    bindir = find_bindir()
+    if bindir is None:
+        message = "PostgreSQL's server programs (initdb, postgres) are not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with throwaway_postgres(bindir) as url:
+        yield url

@@ -19,7 +19,7 @@ from .pages import BadPageTokenError
 from .reconciler import Reconciler
 from .settings import Settings
 from .states import InvalidTransitionError
-from .store import MemoryStore, RunNotFoundError, RunStore
+from .store import MemoryStore, PostgresStore, RunNotFoundError, RunStore
 
 ERROR_STATUSES: dict[type[Exception], int] = {
     RunNotFoundError: 404,
@@ -59,14 +59,24 @@ def build_engines(settings: Settings, store: RunStore) -> dict[str, Engine]:
     return engines
 
 
+def build_store(settings: Settings) -> RunStore:
+    if settings.database_url is None:
+        return MemoryStore()
+    password = settings.database_password
+    return PostgresStore(
+        settings.database_url, password=password.get_secret_value() if password else None
+    )
+
+
 def create_app(settings: Settings | None = None, store: RunStore | None = None) -> FastAPI:
     settings = settings or Settings()
-    store = store or MemoryStore()
+    store = store or build_store(settings)
     engines = build_engines(settings, store)
     reconciler = Reconciler(store, engines, settings.reconcile_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await store.open()
         loop = asyncio.create_task(reconciler.run())
         yield
         loop.cancel()
@@ -74,6 +84,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
             await loop
         for engine in engines.values():
             await engine.close()
+        await store.close()
 
     app = FastAPI(
         title="batchflow",

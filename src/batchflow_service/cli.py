@@ -345,6 +345,9 @@ def profile(
 @app.command(hidden=True)
 def head(
     prefix: Annotated[str, typer.Option(help="The run's s3:// prefix.")],
+    storage_prefix: Annotated[
+        str, typer.Option(help="The s3:// prefix Snakemake keeps the run's files under.")
+    ],
     run_id: Annotated[str, typer.Option(help="The run's id.")],
     task_queue: Annotated[str, typer.Option(help="Job queue for rule jobs.")],
     task_image: Annotated[str, typer.Option(help="Image for rule jobs.")],
@@ -359,7 +362,15 @@ def head(
     from .head import HeadJob, run_head
 
     job = HeadJob(
-        prefix, run_id, task_queue, task_image, jobs, snakefile, task_role, execution_role
+        prefix=prefix,
+        storage_prefix=storage_prefix,
+        run_id=run_id,
+        task_queue=task_queue,
+        task_image=task_image,
+        jobs=jobs,
+        snakefile=snakefile,
+        task_role=task_role,
+        execution_role=execution_role,
     )
     raise typer.Exit(run_head(job))
 

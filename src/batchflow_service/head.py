@@ -2,9 +2,10 @@
 
 `batchflow head` is the head job's command. Everything it needs comes from its arguments
 (set by the service, never from a run's parameters) and from the run's S3 prefix: the
-workflow files under `workflow/`, the parameters in `config.json`. Snakemake runs with the
-batchflow executor, so every rule job is a Batch job of its own; the head itself only plans
-and polls.
+workflow files under `workflow/`, the parameters in `config.json`. Snakemake keeps the run's
+files under a separate storage prefix (`work/RUN_ID/`, which the bucket expires), and runs with
+the batchflow executor, so every rule job is a Batch job of its own; the head itself only
+plans and polls.
 """
 
 import signal
@@ -43,6 +44,7 @@ class HeadJob:
     """One run's head job: how the service asks for it, and what it runs."""
 
     prefix: str
+    storage_prefix: str
     run_id: str
     task_queue: str
     task_image: str
@@ -54,12 +56,12 @@ class HeadJob:
     def cli_command(self) -> list[str]:
         """The head job's command: `batchflow head` with this job's options."""
         command = ["batchflow", "head", "--prefix", self.prefix, "--run-id", self.run_id]
+        command += ["--storage-prefix", self.storage_prefix]
         command += ["--task-queue", self.task_queue, "--task-image", self.task_image]
         command += ["--jobs", str(self.jobs), "--snakefile", self.snakefile]
         return command + self._flags(("--task-role", "--execution-role"))
 
     def snakemake_command(self) -> list[str]:
-        run = S3Prefix.parse(self.prefix)
         return [
             sys.executable,
             "-m",
@@ -75,7 +77,7 @@ class HeadJob:
             "--default-storage-provider",
             "s3",
             "--default-storage-prefix",
-            run.child("work").uri,
+            self.storage_prefix,
             "--shared-fs-usage",
             "none",
             "--seconds-between-status-checks",

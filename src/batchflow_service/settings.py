@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 CATALOG = Path(__file__).resolve().parents[2] / "workflows"
@@ -34,3 +34,17 @@ class Settings(BaseSettings):
     )
     max_workflow_files: int = Field(default=200, ge=1)
     max_params_bytes: int = Field(default=64 * 1024, ge=2)
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL (postgresql://user@host:port/db); runs stay in memory if unset",
+    )
+    database_password: SecretStr | None = Field(
+        default=None, description="The database password, kept out of the URL"
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, url: str | None) -> str | None:
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL")
+        return url or None

@@ -100,3 +100,12 @@ def test_serve_refuses_to_expose_the_embedded_local_aws() -> None:
 
     assert result.returncode == 2
     assert "not loopback" in result.stderr
+
+
+def test_serve_refuses_a_database_url_that_is_not_postgresql() -> None:
+    result = runner.invoke(
+        app, ["serve", "--no-local-aws"], env={"BATCHFLOW_DATABASE_URL": "mysql://db/runs"}
+    )
+
+    assert result.exit_code == 1
+    assert "must be a postgresql:// URL" in result.stderr

@@ -1,6 +1,14 @@
+import dataclasses
+
 from batchflow_service.head import RUN_CONFIG, HeadJob
 
-JOB = HeadJob(prefix="s3://bucket/runs/r1", run_id="r1", task_queue="tasks", task_image="t:1")
+JOB = HeadJob(
+    prefix="s3://bucket/runs/r1",
+    storage_prefix="s3://bucket/work/r1",
+    run_id="r1",
+    task_queue="tasks",
+    task_image="t:1",
+)
 
 
 def test_head_runs_snakemake_with_the_executor_and_the_run_config_file() -> None:
@@ -8,13 +16,13 @@ def test_head_runs_snakemake_with_the_executor_and_the_run_config_file() -> None
 
     assert command[1:3] == ["-m", "snakemake"]
     assert command[command.index("--configfile") + 1] == RUN_CONFIG
-    assert command[command.index("--default-storage-prefix") + 1] == "s3://bucket/runs/r1/work"
+    assert command[command.index("--default-storage-prefix") + 1] == "s3://bucket/work/r1"
     assert command[command.index("--batchflow-run-id") + 1] == "r1"
     assert "--batchflow-job-role" not in command
 
 
 def test_roles_are_passed_on_only_when_given() -> None:
-    job = HeadJob("s3://bucket/runs/r1", "r1", "tasks", "t:1", task_role="arn:aws:iam::1:role/task")
+    job = dataclasses.replace(JOB, task_role="arn:aws:iam::1:role/task")
 
     command = job.snakemake_command()
 

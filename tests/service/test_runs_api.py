@@ -14,8 +14,8 @@ FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(engines=["mock"]))) as client:
+def client(database_url: str | None) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(engines=["mock"], database_url=database_url))) as client:
         yield client
 
 

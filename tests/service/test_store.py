@@ -1,22 +1,40 @@
 """The store contract: every backend must pass these."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from batchflow_service.models import Run, Task
 from batchflow_service.states import InvalidTransitionError, RunState
-from batchflow_service.store import MemoryStore, RunNotFoundError, RunStore
+from batchflow_service.store import (
+    MemoryStore,
+    PostgresStore,
+    RunNotFoundError,
+    RunStore,
+    StoreUnavailableError,
+)
+from batchflow_service.store.schema import migration_files
 
-STORES: list[Callable[[], RunStore]] = [MemoryStore]
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(params=STORES, ids=lambda factory: factory.__name__)
-def store(request) -> RunStore:
-    return request.param()
+@pytest.fixture(params=["memory", "postgres"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[RunStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+        return
+    url = request.getfixturevalue("postgres_url")
+    store = PostgresStore(url)
+    await store.open()
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        await conn.execute("TRUNCATE runs CASCADE")
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 def a_run(run_id: str, minutes_ago: int = 0, **fields) -> Run:
@@ -131,3 +149,51 @@ async def test_state_counts_and_active_runs(store) -> None:
 
     assert (counts[RunState.QUEUED], counts[RunState.COMPLETE]) == (1, 1)
     assert [r.id for r in active] == ["queued"]
+
+
+async def test_postgres_keeps_runs_tasks_and_logs_across_a_restart(postgres_url) -> None:
+    first = PostgresStore(postgres_url)
+    await first.open()
+    await first.create_run(a_run("kept", tags={"team": "x"}))
+    await first.set_state("kept", RunState.RUNNING)
+    await first.upsert_task(Task(id="t", run_id="kept", name="align", state=RunState.RUNNING))
+    await first.append_log("kept", ["line one"])
+    await first.close()
+
+    second = PostgresStore(postgres_url)
+    await second.open()
+    try:
+        run = await second.get_run("kept")
+        tasks = await second.list_tasks("kept")
+        lines, _ = await second.read_log("kept", 0, 10)
+    finally:
+        await second.close()
+
+    assert (run.state, run.tags, run.started_at is not None) == (
+        RunState.RUNNING,
+        {"team": "x"},
+        True,
+    )
+    assert [t.id for t in tasks] == ["t"]
+    assert lines == ["line one"]
+
+
+async def test_postgres_migrations_apply_once_when_services_start_together(postgres_url) -> None:
+    stores = [PostgresStore(postgres_url) for _ in range(3)]
+
+    await asyncio.gather(*(store.open() for store in stores))
+    for store in stores:
+        await store.close()
+
+    async with await psycopg.AsyncConnection.connect(postgres_url) as conn:
+        cursor = await conn.execute("SELECT version FROM batchflow_migrations ORDER BY version")
+        applied = [version for (version,) in await cursor.fetchall()]
+    assert applied == [version for version, _ in migration_files()]
+
+
+async def test_an_unreachable_database_is_named_in_the_error(free_tcp_port: int) -> None:
+    url = f"postgresql://batchflow@127.0.0.1:{free_tcp_port}/runs"
+    store = PostgresStore(url, connect_timeout=1)
+
+    with pytest.raises(StoreUnavailableError, match=f"127.0.0.1:{free_tcp_port}/runs within 1 s"):
+        await store.open()

@@ -17,8 +17,9 @@ FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 
 
 @pytest.fixture
-def client() -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(engines=["mock"], max_request_bytes=64 * 1024))) as client:
+def client(database_url: str | None) -> Iterator[TestClient]:
+    settings = Settings(engines=["mock"], max_request_bytes=64 * 1024, database_url=database_url)
+    with TestClient(create_app(settings)) as client:
         yield client
 
 

@@ -74,7 +74,12 @@ class SnakemakeEngine:
         self._head_streams: dict[str, str] = {}
 
     def prefix(self, run_id: str) -> S3Prefix:
+        """Where a run's record, workflow, events and results are kept."""
         return S3Prefix(self._settings.bucket, f"runs/{run_id}")
+
+    def storage_prefix(self, run_id: str) -> S3Prefix:
+        """Where Snakemake keeps the run's files; the deployed bucket expires `work/`."""
+        return S3Prefix(self._settings.bucket, f"work/{run_id}")
 
     # Accepting and launching a run
 
@@ -171,6 +176,7 @@ class SnakemakeEngine:
         )
         command = HeadJob(
             prefix=self.prefix(run.id).uri,
+            storage_prefix=self.storage_prefix(run.id).uri,
             run_id=run.id,
             task_queue=settings.task_queue,
             task_image=settings.task_image,
@@ -318,16 +324,22 @@ class SnakemakeEngine:
             )
 
     def _outputs(self, run: Run) -> dict[str, Any]:
-        work = self.prefix(run.id).child("work")
+        """Copies the files the run kept (Snakemake has deleted its `temp()` files) from the
+        expiring storage prefix to the run's `results/`, and lists them there."""
+        work = self.storage_prefix(run.id)
+        results = self.prefix(run.id).child("results")
         files = []
         for page in self._s3.get_paginator("list_objects_v2").paginate(
             Bucket=work.bucket, Prefix=work.key("")
         ):
             for item in page.get("Contents", []):
                 relative = item["Key"][len(work.key("")) :]
-                if not relative.startswith(IGNORED_OUTPUTS):
-                    files.append(f"s3://{work.bucket}/{item['Key']}")
-        return {"prefix": f"{work.uri}/", "files": files}
+                if relative.startswith(IGNORED_OUTPUTS):
+                    continue
+                source = {"Bucket": work.bucket, "Key": item["Key"]}
+                self._s3.copy(source, results.bucket, results.key(relative))
+                files.append(f"s3://{results.bucket}/{results.key(relative)}")
+        return {"prefix": f"{results.uri}/", "files": files}
 
     async def _terminate_active_jobs(self, run: Run) -> int:
         """Terminates the run's rule jobs still active; how many there were.

@@ -1,6 +1,7 @@
 """Where runs and tasks are kept: one async protocol, in memory or in PostgreSQL."""
 
-from .base import RunNotFoundError, RunStore
+from .base import RunNotFoundError, RunStore, StoreUnavailableError
 from .memory import MemoryStore
+from .postgres import PostgresStore
 
-__all__ = ["MemoryStore", "RunNotFoundError", "RunStore"]
+__all__ = ["MemoryStore", "PostgresStore", "RunNotFoundError", "RunStore", "StoreUnavailableError"]

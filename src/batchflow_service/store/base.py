@@ -13,7 +13,17 @@ class RunNotFoundError(LookupError):
         self.run_id = run_id
 
 
+class StoreUnavailableError(RuntimeError):
+    """The store cannot be reached; the service cannot start without it."""
+
+
 class RunStore(Protocol):
+    async def open(self) -> None:
+        """Connects and prepares the store; called once before any other method."""
+        ...
+
+    async def close(self) -> None: ...
+
     async def create_run(self, run: Run) -> Run: ...
 
     async def get_run(self, run_id: str) -> Run:

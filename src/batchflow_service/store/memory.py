@@ -16,6 +16,12 @@ class MemoryStore:
         self._logs: dict[str, list[str]] = {}
         self._lock = asyncio.Lock()
 
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        pass
+
     def _run(self, run_id: str) -> Run:
         run = self._runs.get(run_id)
         if run is None:

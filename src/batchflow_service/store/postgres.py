@@ -1,0 +1,263 @@
+"""The production store: runs, tasks and log lines in PostgreSQL, through a connection pool.
+
+A run's state changes under a row lock, so concurrent requests see the same transitions the
+in-memory store allows; log lines are numbered from a counter on the run row.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection, errors, sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from pydantic import BaseModel
+
+from ..models import Run, Task
+from ..states import ACTIVE_STATES, FINAL_STATES, RunState, check_transition
+from .base import RunNotFoundError, StoreUnavailableError
+from .schema import migrate
+
+RUN_COLUMNS = tuple(Run.model_fields)
+TASK_COLUMNS = tuple(Task.model_fields)
+TASK_UPDATABLE = tuple(c for c in TASK_COLUMNS if c not in ("run_id", "id", "created_at"))
+
+
+def _row(model: BaseModel) -> dict[str, Any]:
+    values = model.model_dump(mode="python")
+    return {k: Jsonb(v) if isinstance(v, dict) else v for k, v in values.items()}
+
+
+def _insert(table: str, columns: Iterable[str]) -> sql.Composed:
+    columns = list(columns)
+    return sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(map(sql.Placeholder, columns)),
+    )
+
+
+def _select_runs(where: sql.Composable) -> sql.Composed:
+    return sql.SQL("SELECT {} FROM runs WHERE {}").format(
+        sql.SQL(", ").join(map(sql.Identifier, RUN_COLUMNS)), where
+    )
+
+
+UPSERT_TASK = sql.SQL("{} ON CONFLICT (run_id, id) DO UPDATE SET {} RETURNING {}").format(
+    _insert("tasks", TASK_COLUMNS),
+    sql.SQL(", ").join(
+        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in TASK_UPDATABLE
+    ),
+    sql.SQL(", ").join(map(sql.Identifier, TASK_COLUMNS)),
+)
+SELECT_TASKS = sql.SQL("SELECT {} FROM tasks").format(
+    sql.SQL(", ").join(map(sql.Identifier, TASK_COLUMNS))
+)
+
+
+async def _use_utc(conn: AsyncConnection) -> None:
+    await conn.execute("SET TIME ZONE 'UTC'")
+    await conn.commit()
+
+
+class PostgresStore:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        password: str | None = None,
+        max_connections: int = 10,
+        connect_timeout: float = 30,
+    ) -> None:
+        self._connect_timeout = connect_timeout
+        extra = {"password": password} if password else {}
+        self._pool = AsyncConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=max_connections,
+            kwargs={"row_factory": dict_row, **extra},
+            configure=_use_utc,
+            open=False,
+        )
+
+    async def open(self) -> None:
+        """Connects (failing after `connect_timeout` seconds if the database is unreachable),
+        then brings the schema up to date."""
+        timeout = self._connect_timeout
+        try:
+            await self._pool.open(wait=True, timeout=timeout)
+        except PoolTimeout:
+            await self._pool.close()
+            raise StoreUnavailableError(
+                f"could not connect to PostgreSQL at {self._where()} within {timeout:g} s"
+            ) from None
+        async with self._pool.connection() as conn:
+            await migrate(conn)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    def _where(self) -> str:
+        params = conninfo_to_dict(self._pool.conninfo)
+        host, port = params.get("host", "localhost"), params.get("port", 5432)
+        return f"{host}:{port}/{params.get('dbname', '')}"
+
+    async def create_run(self, run: Run) -> Run:
+        async with self._pool.connection() as conn:
+            try:
+                await conn.execute(_insert("runs", RUN_COLUMNS), _row(run))
+            except errors.UniqueViolation:
+                raise ValueError(f"run {run.id} already exists") from None
+        return run.model_copy(deep=True)
+
+    async def get_run(self, run_id: str) -> Run:
+        async with self._pool.connection() as conn:
+            return await self._get_run(conn, run_id)
+
+    async def _get_run(self, conn: AsyncConnection, run_id: str, *, lock: bool = False) -> Run:
+        query = _select_runs(sql.SQL("id = %s"))
+        if lock:
+            query += sql.SQL(" FOR UPDATE")
+        row = await (await conn.execute(query, (run_id,))).fetchone()
+        if row is None:
+            raise RunNotFoundError(run_id)
+        return Run.model_validate(row)
+
+    async def list_runs(
+        self,
+        *,
+        state: RunState | None = None,
+        tags: dict[str, str] | None = None,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> list[Run]:
+        conditions: list[sql.Composable] = [sql.SQL("TRUE")]
+        params: list[Any] = []
+        if state is not None:
+            conditions.append(sql.SQL("state = %s"))
+            params.append(state.value)
+        if tags:
+            conditions.append(sql.SQL("tags @> %s"))
+            params.append(Jsonb(tags))
+        if before is not None:
+            conditions.append(sql.SQL("(created_at, id) < (%s, %s)"))
+            params.extend(before)
+        query = _select_runs(sql.SQL(" AND ").join(conditions)) + sql.SQL(
+            " ORDER BY created_at DESC, id DESC LIMIT %s"
+        )
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(query, [*params, limit])).fetchall()
+        return [Run.model_validate(row) for row in rows]
+
+    async def set_state(self, run_id: str, state: RunState, *, reason: str | None = None) -> Run:
+        async with self._pool.connection() as conn, conn.transaction():
+            run = await self._get_run(conn, run_id, lock=True)
+            if not check_transition(run.state, state):
+                return run
+            await conn.execute(
+                "UPDATE runs SET state = %(state)s,"
+                " reason = COALESCE(%(reason)s, reason),"
+                " started_at = CASE WHEN %(running)s THEN COALESCE(started_at, now())"
+                "   ELSE started_at END,"
+                " ended_at = CASE WHEN %(final)s THEN now() ELSE ended_at END"
+                " WHERE id = %(id)s",
+                {
+                    "id": run_id,
+                    "state": state.value,
+                    "reason": reason or None,
+                    "running": state == RunState.RUNNING,
+                    "final": state in FINAL_STATES,
+                },
+            )
+            return await self._get_run(conn, run_id)
+
+    async def update_run(
+        self,
+        run_id: str,
+        *,
+        outputs: dict[str, Any] | None = None,
+        head_job_id: str | None = None,
+    ) -> Run:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "UPDATE runs SET outputs = COALESCE(%s, outputs),"
+                " head_job_id = COALESCE(%s, head_job_id) WHERE id = %s",
+                (Jsonb(outputs) if outputs is not None else None, head_job_id, run_id),
+            )
+            if cursor.rowcount == 0:
+                raise RunNotFoundError(run_id)
+            return await self._get_run(conn, run_id)
+
+    async def upsert_task(self, task: Task) -> Task:
+        async with self._pool.connection() as conn:
+            try:
+                row = await (await conn.execute(UPSERT_TASK, _row(task))).fetchone()
+            except errors.ForeignKeyViolation:
+                raise RunNotFoundError(task.run_id) from None
+        return Task.model_validate(row)
+
+    async def get_task(self, run_id: str, task_id: str) -> Task | None:
+        async with self._pool.connection() as conn:
+            await self._get_run(conn, run_id)
+            query = SELECT_TASKS + sql.SQL(" WHERE run_id = %s AND id = %s")
+            row = await (await conn.execute(query, (run_id, task_id))).fetchone()
+        return Task.model_validate(row) if row else None
+
+    async def list_tasks(
+        self, run_id: str, *, after: str | None = None, limit: int = 100
+    ) -> list[Task]:
+        query = SELECT_TASKS + sql.SQL(
+            " WHERE run_id = %(run)s AND seq > CASE WHEN %(after)s::text IS NULL THEN 0 ELSE"
+            " COALESCE((SELECT seq FROM tasks WHERE run_id = %(run)s AND id = %(after)s),"
+            " 'Infinity'::numeric) END ORDER BY seq LIMIT %(limit)s"
+        )
+        async with self._pool.connection() as conn:
+            await self._get_run(conn, run_id)
+            params = {"run": run_id, "after": after, "limit": limit}
+            rows = await (await conn.execute(query, params)).fetchall()
+        return [Task.model_validate(row) for row in rows]
+
+    async def append_log(self, run_id: str, lines: list[str]) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            row = await (
+                await conn.execute(
+                    "UPDATE runs SET log_lines = log_lines + %s WHERE id = %s"
+                    " RETURNING log_lines - %s AS first",
+                    (len(lines), run_id, len(lines)),
+                )
+            ).fetchone()
+            if row is None:
+                raise RunNotFoundError(run_id)
+            async with conn.cursor() as cursor:
+                await cursor.executemany(
+                    "INSERT INTO run_log_lines (run_id, line_no, line) VALUES (%s, %s, %s)",
+                    [(run_id, row["first"] + index, line) for index, line in enumerate(lines)],
+                )
+
+    async def read_log(self, run_id: str, offset: int, limit: int) -> tuple[list[str], int]:
+        async with self._pool.connection() as conn:
+            await self._get_run(conn, run_id)
+            rows = await (
+                await conn.execute(
+                    "SELECT line FROM run_log_lines WHERE run_id = %s AND line_no >= %s"
+                    " ORDER BY line_no LIMIT %s",
+                    (run_id, offset, limit),
+                )
+            ).fetchall()
+        lines = [row["line"] for row in rows]
+        return lines, offset + len(lines)
+
+    async def state_counts(self) -> dict[RunState, int]:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute("SELECT state, count(*) AS n FROM runs GROUP BY state")
+            rows = await cursor.fetchall()
+        return dict.fromkeys(RunState, 0) | {RunState(r["state"]): r["n"] for r in rows}
+
+    async def active_runs(self) -> list[Run]:
+        states = [state.value for state in ACTIVE_STATES]
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(_select_runs(sql.SQL("state = ANY(%s)")), (states,))
+            rows = await cursor.fetchall()
+        return [Run.model_validate(row) for row in rows]
