@@ -12,6 +12,20 @@ fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test,infra]'
 
+# checkov pins an old `packaging`, so it gets a venv of its own; tests/infra runs it on the
+# synthesized template (BATCHFLOW_CHECKOV points elsewhere if you have one).
+checkov_version=3.3.30
+installed=$(.venv-checkov/bin/python -c 'import importlib.metadata as m; print(m.version("checkov"))' \
+    2>/dev/null || true)
+if [ "$installed" = "$checkov_version" ]; then
+    echo "checkov $checkov_version is already in .venv-checkov"
+else
+    echo "installing checkov $checkov_version into .venv-checkov (found: ${installed:-none})"
+    [ -x .venv-checkov/bin/python ] || "$python" -m venv .venv-checkov
+    .venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check \
+        "checkov==$checkov_version"
+fi
+
 .venv/bin/ruff check src tests infra
 .venv/bin/ruff format --check src tests infra
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20

@@ -21,6 +21,8 @@ def context_from_cdk_json() -> dict[str, object]:
 
 
 def build(app: cdk.App) -> BatchflowStack:
+    """The stack, and with context `nag=true` the cdk-nag AwsSolutions checks at synth."""
+
     def number(key: str) -> int:
         value = app.node.try_get_context(key)
         try:
@@ -28,17 +30,27 @@ def build(app: cdk.App) -> BatchflowStack:
         except (TypeError, ValueError):
             raise SystemExit(f"context {key} must be a whole number, got {value!r}") from None
 
-    return BatchflowStack(
+    def flag(key: str) -> bool:
+        return str(app.node.try_get_context(key)).lower() == "true"
+
+    stack = BatchflowStack(
         app,
         "Batchflow",
         nat_gateways=number("natGateways"),
         image_tag=str(app.node.try_get_context("imageTag")),
         certificate_arn=app.node.try_get_context("certificateArn") or None,
-        public_service=str(app.node.try_get_context("publicService")).lower() == "true",
+        public_service=flag("publicService"),
         work_expiry_days=number("workExpiryDays"),
         max_vcpus=number("maxVcpus"),
+        service_tasks=number("serviceTasks"),
+        database=flag("database"),
         description="batchflow: Snakemake workflows on AWS Batch",
     )
+    if flag("nag"):
+        from cdk_nag import AwsSolutionsChecks
+
+        cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stack
 
 
 if __name__ == "__main__":

@@ -1,25 +1,87 @@
-"""The synthesized stack's security properties and wiring, asserted on the template."""
+"""The synthesized stack's security properties and wiring, asserted on the template, and what
+cdk-nag (AwsSolutions), checkov and cfn-lint find in it, with the database off and on."""
 
+import json
 import os
+import subprocess
 import sys
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-import aws_cdk
 from aws_cdk.assertions import Match, Template
 
-CDK_APP = Path(__file__).resolve().parents[2] / "infra" / "cdk"
+REPO = Path(__file__).resolve().parents[2]
+CDK_APP = REPO / "infra" / "cdk"
 sys.path.insert(0, str(CDK_APP))
-import app as cdk_app  # noqa: E402
+
+
+@dataclass
+class Synthesis:
+    """The cloud assembly one `python app.py` wrote."""
+
+    outdir: Path
+
+    @property
+    def template_file(self) -> Path:
+        return self.outdir / "Batchflow.template.json"
+
+    @cached_property
+    def template(self) -> Template:
+        return Template.from_json(json.loads(self.template_file.read_text()))
+
+    @cached_property
+    def nag_report(self) -> dict[str, Any]:
+        reports = json.loads((self.outdir / "validation-report.json").read_text())
+        [report] = [r for r in reports["pluginReports"] if r["pluginName"] == "AwsSolutions"]
+        return report
 
 
 @pytest.fixture(scope="module")
-def template() -> Template:
-    stack = cdk_app.build(aws_cdk.App(context=cdk_app.context_from_cdk_json()))
-    return Template.from_stack(stack)
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Synthesis]:
+    """`python app.py` with cdk-nag on, keyed by whether the database is on; both run at once."""
+    runs = {}
+    for database in (False, True):
+        outdir = tmp_path_factory.mktemp(f"database-{str(database).lower()}")
+        # The database-on stack is also the first step of a deploy: no service task yet.
+        context = {"database": str(database).lower(), "nag": "true"}
+        if database:
+            context["serviceTasks"] = "0"
+        environment = {
+            **os.environ,
+            "CDK_OUTDIR": str(outdir),
+            "CDK_CONTEXT_JSON": json.dumps(context),
+        }
+        process = subprocess.Popen(
+            [sys.executable, str(CDK_APP / "app.py")],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        runs[database] = (Synthesis(outdir), process)
+    for database, (synthesis, process) in runs.items():
+        output, _ = process.communicate(timeout=300)
+        # Unacknowledged cdk-nag findings fail the synth once it wrote the template and the
+        # report; test_cdk_nag_finds_nothing_unacknowledged lists them.
+        reported = (synthesis.outdir / "validation-report.json").exists()
+        if not synthesis.template_file.exists() or (process.returncode and not reported):
+            pytest.fail(f"python app.py (database={database}) failed:\n{output}")
+    return {database: synthesis for database, (synthesis, _) in runs.items()}
+
+
+@pytest.fixture(scope="module")
+def template(synthesized: dict[bool, Synthesis]) -> Template:
+    return synthesized[False].template
+
+
+@pytest.fixture(scope="module")
+def database_template(synthesized: dict[bool, Synthesis]) -> Template:
+    return synthesized[True].template
 
 
 def resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
@@ -33,6 +95,17 @@ def staging_bucket(template: Template) -> dict[str, Any]:
         if "LoggingConfiguration" in r["Properties"]
     ]
     return bucket["Properties"]
+
+
+def logical_id(template: Template, kind: str) -> str:
+    [logical] = resources(template, kind)
+    return logical
+
+
+def service_container(template: Template) -> dict[str, Any]:
+    [task] = resources(template, "AWS::ECS::TaskDefinition").values()
+    [container] = task["Properties"]["ContainerDefinitions"]
+    return container
 
 
 def test_buckets_block_public_access_and_are_encrypted_and_versioned(template) -> None:
@@ -175,8 +248,7 @@ def test_the_service_is_internal_until_it_authenticates(template) -> None:
 
 
 def test_the_service_knows_its_queues_bucket_images_and_roles(template) -> None:
-    [task] = resources(template, "AWS::ECS::TaskDefinition").values()
-    [container] = task["Properties"]["ContainerDefinitions"]
+    container = service_container(template)
     names = {variable["Name"] for variable in container["Environment"]}
 
     assert container["Command"] == ["batchflow", "serve", "--no-local-aws", "--host", "0.0.0.0"]
@@ -200,18 +272,259 @@ def test_every_repository_has_its_dockerfile() -> None:
     assert dockerfiles == sorted(f"{image}.Dockerfile" for image in IMAGES)
 
 
-def test_cfn_lint_finds_no_error_in_the_synthesized_template(tmp_path) -> None:
-    import json
-    import subprocess
+def test_the_internal_load_balancer_admits_the_vpc_only_and_drops_invalid_headers(
+    template,
+) -> None:
+    [group] = [
+        r["Properties"]
+        for logical, r in resources(template, "AWS::EC2::SecurityGroup").items()
+        if logical.startswith("RunServiceLBSecurityGroup")
+    ]
 
-    environment = {**os.environ, "CDK_OUTDIR": str(tmp_path)}
-    subprocess.run(
-        [sys.executable, str(CDK_APP / "app.py")], env=environment, check=True, timeout=300
+    assert [(rule["CidrIp"], rule["FromPort"]) for rule in group["SecurityGroupIngress"]] == [
+        ({"Fn::GetAtt": [logical_id(template, "AWS::EC2::VPC"), "CidrBlock"]}, 80)
+    ]
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {
+            "LoadBalancerAttributes": Match.array_with(
+                [{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"}]
+            )
+        },
     )
+
+
+def test_there_is_no_database_unless_asked_for(template) -> None:
+    template.resource_count_is("AWS::RDS::DBInstance", 0)
+    template.resource_count_is("AWS::SecretsManager::Secret", 0)
+    assert "DatabaseSecretArn" not in template.find_outputs("*")
+    container = service_container(template)
+    assert "BATCHFLOW_DATABASE_URL" not in {v["Name"] for v in container["Environment"]}
+    assert "Secrets" not in container
+
+
+def test_the_database_is_private_encrypted_backed_up_and_kept(database_template) -> None:
+    [database] = resources(database_template, "AWS::RDS::DBInstance").values()
+    properties = database["Properties"]
+
+    assert properties["Engine"] == "postgres"
+    assert properties["EngineVersion"].startswith("17.")
+    assert properties["StorageEncrypted"] is True
+    assert properties["PubliclyAccessible"] is False
+    assert properties["DeletionProtection"] is True
+    assert properties["BackupRetentionPeriod"] == 7
+    assert properties["DBName"] == "batchflow"
+    assert properties["EnableCloudwatchLogsExports"] == ["postgresql"]
+    assert database["DeletionPolicy"] == database["UpdateReplacePolicy"] == "Snapshot"
+    [subnets] = resources(database_template, "AWS::RDS::DBSubnetGroup").values()
+    assert all("private" in ref["Ref"] for ref in subnets["Properties"]["SubnetIds"])
+
+
+def test_the_database_refuses_connections_without_tls(database_template) -> None:
+    [parameters] = resources(database_template, "AWS::RDS::DBParameterGroup").values()
+    [database] = resources(database_template, "AWS::RDS::DBInstance").values()
+
+    assert parameters["Properties"]["Parameters"] == {"rds.force_ssl": "1"}
+    assert database["Properties"]["DBParameterGroupName"] == {
+        "Ref": logical_id(database_template, "AWS::RDS::DBParameterGroup")
+    }
+
+
+def test_the_database_password_is_generated_into_secrets_manager(database_template) -> None:
+    [secret] = resources(database_template, "AWS::SecretsManager::Secret").values()
+    generated = secret["Properties"]["GenerateSecretString"]
+
+    assert json.loads(generated["SecretStringTemplate"]) == {"username": "batchflow"}
+    assert generated["GenerateStringKey"] == "password"
+    assert database_template.find_outputs("DatabaseSecretArn")
+    database_template.resource_count_is("AWS::SecretsManager::SecretTargetAttachment", 1)
+
+
+def test_only_the_run_service_reaches_the_database_on_5432(database_template) -> None:
+    [database] = resources(database_template, "AWS::RDS::DBInstance").values()
+    [group_ref] = database["Properties"]["VPCSecurityGroups"]
+    group = group_ref["Fn::GetAtt"][0]
+    [service] = resources(database_template, "AWS::ECS::Service").values()
+    [service_group] = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"][
+        "SecurityGroups"
+    ]
+
+    assert (
+        "SecurityGroupIngress"
+        not in resources(database_template, "AWS::EC2::SecurityGroup")[group]["Properties"]
+    )
+    ingress = [
+        r["Properties"]
+        for r in resources(database_template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Fn::GetAtt": [group, "GroupId"]}
+    ]
+    assert ingress == [
+        {
+            "IpProtocol": "tcp",
+            "Description": "PostgreSQL",
+            "FromPort": 5432,
+            "ToPort": 5432,
+            "GroupId": {"Fn::GetAtt": [group, "GroupId"]},
+            "SourceSecurityGroupId": service_group,
+        }
+    ]
+
+
+def test_the_service_gets_the_database_url_and_password(database_template) -> None:
+    container = service_container(database_template)
+    [url] = [v["Value"] for v in container["Environment"] if v["Name"] == "BATCHFLOW_DATABASE_URL"]
+    [secret] = resources(database_template, "AWS::SecretsManager::Secret")
+
+    separator, parts = url["Fn::Join"]
+    assert separator == ""
+    assert parts[0] == "postgresql://batchflow@"
+    assert parts[-1] == "/batchflow?sslmode=require"
+    database = logical_id(database_template, "AWS::RDS::DBInstance")
+    assert parts[1:-1] == [
+        {"Fn::GetAtt": [database, "Endpoint.Address"]},
+        ":",
+        {"Fn::GetAtt": [database, "Endpoint.Port"]},
+    ]
+    assert container["Secrets"] == [
+        {
+            "Name": "BATCHFLOW_DATABASE_PASSWORD",
+            "ValueFrom": {"Fn::Join": ["", [{"Ref": secret}, ":password::"]]},
+        }
+    ]
+
+
+def test_failed_jobs_and_server_errors_alarm_the_alert_topic(template) -> None:
+    alarms = resources(template, "AWS::CloudWatch::Alarm").values()
+    alerts = {"Ref": logical_id(template, "AWS::SNS::Topic")}
+
+    assert len(alarms) == 2
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [alerts]
+        assert alarm["Properties"]["TreatMissingData"] == "notBreaching"
+        assert alarm["Properties"]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/Events",
+            "MetricName": "TriggeredRules",
+            "Dimensions": [
+                {"Name": "RuleName", "Value": {"Ref": logical_id(template, "AWS::Events::Rule")}}
+            ],
+            "Threshold": 1,
+            "Period": 300,
+        },
+    )
+    [errors] = [a["Properties"] for a in alarms if "Metrics" in a["Properties"]]
+    metric_names = {
+        m["MetricStat"]["Metric"]["MetricName"] for m in errors["Metrics"] if "MetricStat" in m
+    }
+    assert metric_names == {"HTTPCode_ELB_5XX_Count", "HTTPCode_Target_5XX_Count"}
+
+
+def _dashboard_body(template: Template) -> str:
+    [dashboard] = resources(template, "AWS::CloudWatch::Dashboard").values()
+    assert dashboard["Properties"]["DashboardName"] == "Batchflow"
+    return json.dumps(dashboard["Properties"]["DashboardBody"])
+
+
+def test_the_dashboard_shows_requests_errors_latency_load_and_failed_jobs(template) -> None:
+    body = _dashboard_body(template)
+
+    for metric in (
+        "RequestCount",
+        "HTTPCode_ELB_5XX_Count",
+        "HTTPCode_Target_5XX_Count",
+        "TargetResponseTime",
+        "CPUUtilization",
+        "MemoryUtilization",
+        "TriggeredRules",
+    ):
+        assert metric in body
+    assert "DatabaseConnections" not in body
+
+
+def test_the_dashboard_shows_the_database_when_there_is_one(database_template) -> None:
+    body = _dashboard_body(database_template)
+
+    for metric in ("DatabaseConnections", "FreeStorageSpace", "AWS/RDS"):
+        assert metric in body
+
+
+@pytest.mark.parametrize("database", [False, True], ids=["database-off", "database-on"])
+def test_cdk_nag_finds_nothing_unacknowledged(synthesized, database) -> None:
+    report = synthesized[database].nag_report
+
+    findings = [
+        f"{v['ruleName']} at {c['constructPath']}: {v['description']}"
+        for v in report["violations"]
+        for c in v["violatingConstructs"]
+    ]
+    assert findings == []
+    assert report["conclusion"] == "success"
+
+
+@pytest.mark.parametrize("database", [False, True], ids=["database-off", "database-on"])
+def test_every_nag_acknowledgment_still_silences_a_finding(synthesized, database) -> None:
+    synthesis = synthesized[database]
+    metadata = json.loads((synthesis.outdir / "Batchflow.metadata.json").read_text())
+    acknowledged = {
+        (path.lstrip("/"), rule)
+        for path, entries in metadata.items()
+        for entry in entries
+        if entry["type"] == "aws:cdk:acknowledged-rules"
+        for rule in entry["data"]
+        if rule.startswith("AwsSolutions::")
+    }
+    used = {
+        (v["acknowledgedAt"], v["acknowledgedId"])
+        for v in synthesis.nag_report["suppressedViolations"]
+    }
+
+    assert acknowledged
+    assert acknowledged - used == set()
+
+
+CHECKOV_OPTIONS = ["--framework", "cloudformation", "--skip-download", "-o", "json", "--quiet"]
+
+
+def checkov_executable() -> Path | None:
+    configured = os.environ.get("BATCHFLOW_CHECKOV")
+    executable = Path(configured) if configured else REPO / ".venv-checkov" / "bin" / "checkov"
+    return executable if executable.exists() else None
+
+
+def test_checkov_fails_no_check(synthesized) -> None:
+    checkov = checkov_executable()
+    if checkov is None:
+        message = "checkov is missing: bash tests/run.sh installs it into .venv-checkov"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    files = [arg for s in synthesized.values() for arg in ("-f", str(s.template_file))]
+
+    result = subprocess.run(
+        [str(checkov), *files, *CHECKOV_OPTIONS],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    report = json.loads(result.stdout)
+    failed = [
+        f"{f['check_id']} ({f['check_name']}) at {f['resource']} in {f['file_path']}"
+        for f in report["results"]["failed_checks"]
+    ]
+    assert failed == []
+    assert report["summary"]["parsing_errors"] == 0
+    assert report["summary"]["resource_count"] > 0
+
+
+def test_cfn_lint_finds_no_error(synthesized) -> None:
     lint = Path(sys.executable).with_name("cfn-lint")
 
     result = subprocess.run(
-        [str(lint), "--format", "json", str(tmp_path / "Batchflow.template.json")],
+        [str(lint), "--format", "json", *(str(s.template_file) for s in synthesized.values())],
         capture_output=True,
         text=True,
         timeout=300,
@@ -221,3 +534,18 @@ def test_cfn_lint_finds_no_error_in_the_synthesized_template(tmp_path) -> None:
     findings = json.loads(result.stdout or "[]")
     errors = [f"{f['Rule']['Id']}: {f['Message']}" for f in findings if f["Level"] == "Error"]
     assert errors == []
+
+
+def test_the_service_runs_one_task_unless_told_to_wait_for_its_images(
+    template: Template, database_template: Template
+) -> None:
+    template.has_resource_properties("AWS::ECS::Service", {"DesiredCount": 1})
+    database_template.has_resource_properties("AWS::ECS::Service", {"DesiredCount": 0})
+
+
+def test_services_and_jobs_use_the_tagged_images_from_their_repositories(template) -> None:
+    [definition] = template.find_resources("AWS::ECS::TaskDefinition").values()
+    [container] = definition["Properties"]["ContainerDefinitions"]
+    image = json.dumps(container["Image"])
+    assert ":0.1.0" in image
+    assert "ServiceRepository" in image or "RegistryService" in image

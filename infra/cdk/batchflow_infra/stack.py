@@ -5,6 +5,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from .compute import Compute
+from .database import Database
 from .network import Network
 from .observability import Observability
 from .registry import Registry
@@ -19,11 +20,13 @@ class BatchflowStack(Stack):
         construct_id: str,
         *,
         nat_gateways: int = 0,
-        image_tag: str = "latest",
+        image_tag: str = "0.1.0",
         certificate_arn: str | None = None,
         public_service: bool = False,
         work_expiry_days: int = 30,
         max_vcpus: int = 256,
+        service_tasks: int = 1,
+        database: bool = False,
         **kwargs: object,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -33,9 +36,13 @@ class BatchflowStack(Stack):
         compute = Compute(self, "Compute", network=network, storage=storage, max_vcpus=max_vcpus)
         retention = logs.RetentionDays.THREE_MONTHS
         observability = Observability(self, "Observability", compute=compute, retention=retention)
+        postgres = (
+            Database(self, "Database", network=network, retention=retention) if database else None
+        )
         service = RunService(
             self,
             "RunService",
+            tasks=service_tasks,
             network=network,
             storage=storage,
             registry=registry,
@@ -44,7 +51,11 @@ class BatchflowStack(Stack):
             certificate_arn=certificate_arn,
             public=public_service,
             retention=retention,
+            database=postgres,
         )
+        observability.watch_service(service)
+        if postgres:
+            observability.watch_database(postgres)
 
         outputs = {
             "Region": self.region,
@@ -62,5 +73,7 @@ class BatchflowStack(Stack):
                 for image, repository in registry.repositories.items()
             },
         }
+        if postgres:
+            outputs["DatabaseSecretArn"] = postgres.secret.secret_arn
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -2,6 +2,10 @@
 # Build from the repository root:
 #   docker build -f infra/cdk/images/head.Dockerfile -t batchflow/head:0.1.0 .
 FROM python:3.11.11-slim-bookworm
+# git: the head makes the staged workflow a repository, so Snakemake deploys all of its files.
+RUN apt-get update \
+    && apt-get install --yes --no-install-recommends git \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 10001 batchflow
 WORKDIR /opt/batchflow
 COPY pyproject.toml README.md ./

@@ -3,8 +3,15 @@
 # Build from the repository root:
 #   docker build -f infra/cdk/images/task.Dockerfile -t batchflow/task:0.1.0 .
 FROM python:3.11.11-slim-bookworm
+# The tools workflows/variant-calling and workflows/msa call, at Debian bookworm's versions.
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends bash \
+    && apt-get install --yes --no-install-recommends \
+        bash \
+        bcftools=1.16-1 \
+        bwa=0.7.17-7+b2 \
+        clustalo=1.2.4-7 \
+        fastqc=0.11.9+dfsg-6 \
+        samtools=1.16.1-1 \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/batchflow
 COPY pyproject.toml README.md ./
