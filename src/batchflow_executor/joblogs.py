@@ -42,6 +42,19 @@ def read_log_from(
     return messages, token
 
 
+def read_log_tail(logs: Any, call: "AwsCaller", group: str, stream: str, lines: int) -> list[str]:
+    """The last `lines` messages of a stream, oldest first."""
+    page = call(
+        f"GetLogEvents {group} {stream}",
+        logs.get_log_events,
+        logGroupName=group,
+        logStreamName=stream,
+        startFromHead=False,
+        limit=lines,
+    )
+    return [event["message"] for event in page["events"]]
+
+
 def save_log(name: str, messages: list[str], directory: Path = LOG_DIRECTORY) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.log"

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from .api import health, runs, wes
+from .api import health, runs, weblog, wes
 from .engines import Engine, EngineError, MockEngine
 from .limits import BodyLimit
 from .pages import BadPageTokenError
@@ -46,7 +46,7 @@ def allowed_methods(app: FastAPI, scope: dict) -> list[str]:
 
 
 def build_engines(settings: Settings, store: RunStore) -> dict[str, Engine]:
-    unknown = sorted(set(settings.engines) - {"mock", "snakemake"})
+    unknown = sorted(set(settings.engines) - {"mock", "snakemake", "nextflow"})
     if unknown:
         raise ValueError(f"unknown engines in BATCHFLOW_ENGINES: {', '.join(unknown)}")
     engines: dict[str, Engine] = {}
@@ -56,6 +56,10 @@ def build_engines(settings: Settings, store: RunStore) -> dict[str, Engine]:
         from .engines.snakemake import SnakemakeEngine
 
         engines["snakemake"] = SnakemakeEngine(store, settings)
+    if "nextflow" in settings.engines:
+        from .engines.nextflow import NextflowEngine
+
+        engines["nextflow"] = NextflowEngine(store, settings)
     return engines
 
 
@@ -98,6 +102,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.state.metrics = health.RunMetrics()
     app.include_router(runs.router)
     app.include_router(wes.router)
+    app.include_router(weblog.router)
     app.include_router(health.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 

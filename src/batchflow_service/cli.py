@@ -214,7 +214,7 @@ def serve(
 @app.command()
 def submit(
     workflow: Annotated[str, typer.Argument(help="A catalog workflow's name.")],
-    engine: Annotated[str, typer.Option(help="snakemake or mock.")] = "snakemake",
+    engine: Annotated[str, typer.Option(help="snakemake, nextflow or mock.")] = "snakemake",
     param: Annotated[
         list[str], typer.Option(help="key=value (a JSON value, else a string); repeatable.")
     ] = [],  # noqa: B006 - typer reads the default, never mutates it
@@ -308,15 +308,36 @@ def runs_logs(
 
 @app.command()
 def demo(
-    workflow: Annotated[str, typer.Option(help="The catalog workflow to run.")] = "quickstart",
-    param: Annotated[list[str], typer.Option(help="key=value; repeatable.")] = [],  # noqa: B006
+    workflow: Annotated[
+        str, typer.Argument(help="The catalog workflow to run (`batchflow workflows` lists them).")
+    ] = "quickstart",
+    param: Annotated[
+        list[str], typer.Option(help="key=value (a JSON value, else a string); repeatable.")
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
 ) -> None:
-    """Run a real Snakemake workflow through the service on the local AWS; print its results."""
+    """Run a catalog workflow through the service on the local AWS; print its results."""
     from rich.console import Console
 
-    from .demo import run_demo
+    from .demo import DemoError, run_demo
 
-    raise typer.Exit(run_demo(workflow, _params(param, None), Console(soft_wrap=True)))
+    try:
+        raise typer.Exit(run_demo(workflow, _params(param, None), Console(soft_wrap=True)))
+    except DemoError as error:
+        typer.echo(f"batchflow demo: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def workflows() -> None:
+    """List the catalog's workflows: their engines, the tools their jobs need, their params."""
+    from .catalog import Catalog
+    from .settings import Settings
+
+    for workflow in Catalog(Settings().catalog_dir).workflows():
+        params = ", ".join((workflow.params_schema or {}).get("properties", {})) or "-"
+        typer.echo(f"{workflow.name}  (engines: {', '.join(workflow.engines)})")
+        typer.echo(f"    {workflow.description}")
+        typer.echo(f"    params: {params}; tools: {', '.join(workflow.tools) or '-'}")
 
 
 @app.command()

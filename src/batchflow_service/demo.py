@@ -1,28 +1,60 @@
-"""`batchflow demo`: the whole system on this machine, carrying one real Snakemake run."""
+"""`batchflow demo`: the whole system on this machine, carrying one run of a catalog workflow."""
 
+import shutil
 from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .catalog import Catalog, CatalogError
 from .client import ServiceClient
 from .s3paths import S3Prefix
 from .serve import ServiceThread, start_local_aws
 from .settings import Settings
 
 SHOWN_RESULT_BYTES = 4096
+SHOWN_RESULT_SUFFIXES = (".json", ".tsv", ".txt", ".csv")
+LOCAL_ENGINES = ("snakemake", "mock")
+
+
+class DemoError(Exception):
+    """The demo cannot run this workflow here; the message says why and what to do."""
+
+
+def choose_engine(workflow: str, settings: Settings) -> str:
+    """The engine the demo runs `workflow` with, once its jobs' tools are known to be here."""
+    try:
+        entry = Catalog(settings.catalog_dir).get(workflow)
+    except CatalogError as error:
+        raise DemoError(str(error)) from None
+    engine = next((e for e in LOCAL_ENGINES if e in entry.engines), None)
+    if engine is None:
+        raise DemoError(
+            f"{workflow} runs only with {', '.join(entry.engines)}, which cannot run on the "
+            "local AWS (see docs/nextflow.md)"
+        )
+    missing = [tool for tool in entry.tools if shutil.which(tool) is None]
+    if missing:
+        raise DemoError(
+            f"{workflow}'s jobs run on this machine and call {', '.join(missing)}, which "
+            f"{'is' if len(missing) == 1 else 'are'} not on PATH; on Debian or Ubuntu: "
+            f"sudo apt-get install {' '.join(missing)}"
+        )
+    return engine
 
 
 def run_demo(workflow: str, params: dict[str, Any], console: Console) -> int:
+    settings = Settings(reconcile_seconds=1.0)
+    engine = choose_engine(workflow, settings)
     console.print("[bold]batchflow demo[/bold]: starting the local AWS (Batch, Logs, S3) ...")
     local = start_local_aws()
-    service = ServiceThread(Settings(reconcile_seconds=1.0))
+    service = ServiceThread(settings)
     try:
         url = service.start()
         console.print(f"Run service at {url}, local AWS at {local.endpoint}")
         client = ServiceClient(url)
-        run = client.submit(workflow, "snakemake", params, {"source": "demo"})
+        run = client.submit(workflow, engine, params, {"source": "demo"})
         console.print(f"Submitted run {run['id']} of workflow [bold]{workflow}[/bold] (POST /runs)")
         run = follow(client, run["id"], console)
         show_tasks(client, run["id"], console)
@@ -77,8 +109,9 @@ def show_results(outputs: dict[str, Any], console: Console) -> None:
     console.print(f"[green]Run COMPLETE[/green]; outputs under {outputs.get('prefix')}:")
     for uri in outputs.get("files", []):
         console.print(f"  {uri}")
+    results = f"{outputs.get('prefix', '')}results/"
     for uri in outputs.get("files", []):
-        if "/results/" not in uri:
+        if not (uri.startswith(results) and uri.endswith(SHOWN_RESULT_SUFFIXES)):
             continue
         location = S3Prefix.parse(uri)
         body = s3.get_object(Bucket=location.bucket, Key=location.prefix)["Body"].read()

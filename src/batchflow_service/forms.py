@@ -30,6 +30,8 @@ def json_object(form: FormData, field: str) -> dict[str, Any]:
         value = json.loads(raw)
     except ValueError as error:
         raise HTTPException(400, f"{field} is not valid JSON: {error}") from None
+    except RecursionError:
+        raise HTTPException(400, f"{field} nests too deeply") from None
     if not isinstance(value, dict):
         raise HTTPException(400, f"{field} must be a JSON object")
     return value

@@ -8,6 +8,7 @@ the batchflow executor, so every rule job is a Batch job of its own; the head it
 plans and polls.
 """
 
+import shutil
 import signal
 import subprocess
 import sys
@@ -119,6 +120,22 @@ class EventPublisher:
             self._published = size
 
 
+def track_with_git(folder: Path) -> None:
+    """Makes the staged workflow a git repository with every file added: Snakemake deploys
+    the files `git ls-files` lists to the rule jobs, and a workflow outside git loses its
+    schemas and helper files there."""
+    git = shutil.which("git")
+    if git is None:
+        print(
+            "batchflow head: git is not installed; rule jobs get only the files Snakemake "
+            "tracks itself (Snakefile, includes, scripts, config)",
+            flush=True,
+        )
+        return
+    subprocess.run([git, "init", "--quiet"], cwd=folder, check=True)
+    subprocess.run([git, "add", "--all"], cwd=folder, check=True)
+
+
 def run_head(job: HeadJob) -> int:
     import boto3
 
@@ -128,6 +145,7 @@ def run_head(job: HeadJob) -> int:
     files = download_tree(s3, run.child("workflow"), workdir / "workflow")
     s3.download_file(run.bucket, run.key("config.json"), str(workdir / "workflow" / RUN_CONFIG))
     print(f"batchflow head: run {job.run_id}, {files} workflow files from {run.uri}", flush=True)
+    track_with_git(workdir / "workflow")
     publisher = EventPublisher(s3, workdir / "events.jsonl", run)
     process = subprocess.Popen(job.snakemake_command(), cwd=workdir / "workflow")
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .states import RunState
 
-Engine = Literal["snakemake", "mock"]
+Engine = Literal["snakemake", "nextflow", "mock"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 MAX_TAGS = 50
 
@@ -43,13 +43,27 @@ class Run(BaseModel):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     outputs: dict[str, Any] = Field(default_factory=dict)
-    head_job_id: str | None = Field(default=None, description="The Batch job running Snakemake")
+    head_job_id: str | None = Field(
+        default=None, description="The Batch job running Snakemake or Nextflow"
+    )
     uploaded: bool = Field(
         default=False, description="The workflow came as uploaded files, not from the catalog"
     )
     request: dict[str, Any] = Field(
         default_factory=dict, description="The request as a WES client sent it, if one did"
     )
+    weblog_token_sha256: str | None = Field(
+        default=None,
+        exclude=True,
+        description="SHA-256 of the secret a Nextflow run's weblog events must carry; "
+        "stored, never shown",
+    )
+
+
+def dump_stored(model: BaseModel, mode: Literal["python", "json"] = "python") -> dict[str, Any]:
+    """Every field of a model as a store keeps it, including those no response shows."""
+    hidden = {name for name, field in type(model).model_fields.items() if field.exclude}
+    return model.model_dump(mode=mode) | {name: getattr(model, name) for name in hidden}
 
 
 class Task(BaseModel):

@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from .nextflow_config import AwsBatchConfig, profile_config
+
 REQUIRED_OUTPUTS = (
     "Region",
     "Bucket",
@@ -61,24 +63,15 @@ def snakemake_profile(outputs: dict[str, str], image_tag: str, jobs: int) -> dic
 
 
 def nextflow_config(outputs: dict[str, str], image_tag: str) -> str:
-    return "\n".join(
-        [
-            "// Written by `batchflow profile` from the stack's outputs.",
-            "process {",
-            "    executor = 'awsbatch'",
-            f"    queue = '{outputs['TaskQueue']}'",
-            f"    container = '{outputs['TaskRepository']}:{image_tag}'",
-            "}",
-            f"workDir = 's3://{outputs['Bucket']}/work/nextflow'",
-            "aws {",
-            f"    region = '{outputs['Region']}'",
-            "    batch {",
-            f"        jobRole = '{outputs['TaskRoleArn']}'",
-            f"        executionRole = '{outputs['ExecutionRoleArn']}'",
-            "    }",
-            "}",
-            "",
-        ]
+    return profile_config(
+        AwsBatchConfig(
+            region=outputs["Region"],
+            queue=outputs["TaskQueue"],
+            container=f"{outputs['TaskRepository']}:{image_tag}",
+            work_dir=f"s3://{outputs['Bucket']}/work/nextflow",
+            job_role=outputs["TaskRoleArn"],
+            execution_role=outputs["ExecutionRoleArn"],
+        )
     )
 
 

@@ -1,6 +1,7 @@
 """The service's configuration, from BATCHFLOW_* environment variables."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,9 @@ class Settings(BaseSettings):
     head_queue: str = Field(default="local", description="Job queue for head jobs")
     task_queue: str = Field(default="local", description="Job queue for rule jobs")
     head_image: str = Field(default="batchflow-local", description="Image of head jobs")
+    nextflow_head_image: str = Field(
+        default="batchflow-local", description="Image of Nextflow head jobs"
+    )
     task_image: str = Field(default="batchflow-local", description="Image of rule jobs")
     head_role: str | None = Field(default=None, description="IAM role ARN head jobs run as")
     task_role: str | None = Field(default=None, description="IAM role ARN rule jobs run as")
@@ -25,7 +29,7 @@ class Settings(BaseSettings):
         default=None, description="IAM role ARN ECS uses to pull images and write logs"
     )
     head_vcpus: int = Field(default=1, ge=1, le=16)
-    head_memory_mib: int = Field(default=1024, ge=512)
+    head_memory_mib: int = Field(default=2048, ge=512)
     max_jobs: int = Field(default=20, ge=1, le=10_000, description="Rule jobs in flight per run")
     catalog_dir: Path = Field(default=CATALOG, description="Folder of catalog workflows")
     reconcile_seconds: float = Field(default=5.0, gt=0, description="Reconciler interval")
@@ -34,6 +38,14 @@ class Settings(BaseSettings):
     )
     max_workflow_files: int = Field(default=200, ge=1)
     max_params_bytes: int = Field(default=64 * 1024, ge=2)
+    max_event_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest Nextflow weblog event accepted"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The URL at which head jobs reach this service (Nextflow posts its weblog "
+        "events there); the nextflow engine needs it",
+    )
     database_url: str | None = Field(
         default=None,
         description="PostgreSQL URL (postgresql://user@host:port/db); runs stay in memory if unset",
@@ -41,6 +53,18 @@ class Settings(BaseSettings):
     database_password: SecretStr | None = Field(
         default=None, description="The database password, kept out of the URL"
     )
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        parsed = urlsplit(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ValueError(f"must be an http:// or https:// URL with a host, got {url!r}")
+        if parsed.query or parsed.fragment:
+            raise ValueError("must not carry a query or fragment")
+        return url.rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -6,6 +6,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+from moto.backends import get_backend
 
 from batchflow_executor.aws import AwsCaller
 from batchflow_executor.jobdefs import JobDefinitions
@@ -13,6 +14,7 @@ from batchflow_executor.jobspec import DefinitionSpec, job_size, retry_strategy
 from batchflow_executor.queues import QueuePlatforms
 
 REGION = "eu-west-1"
+MOCKED_SERVICES = ("batch", "ec2", "ecs", "iam", "logs", "sts")
 
 
 @pytest.fixture
@@ -21,8 +23,18 @@ def moto_batch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws(config={"batch": {"use_docker": False}}):
+    # The session's local AWS serves S3 from moto's backends in this same process: a plain
+    # `with mock_aws()` would wipe its bucket on the way in and out, so only what these tests
+    # create is removed.
+    mock = mock_aws(config={"batch": {"use_docker": False}})
+    mock.start(reset=False)
+    try:
         yield boto3.client("batch", region_name=REGION)
+    finally:
+        mock.stop(remove_data=False)
+        for service in MOCKED_SERVICES:
+            for account in get_backend(service).values():
+                account.reset()
 
 
 def make_queue(batch: Any, name: str, compute_type: str) -> None:

@@ -1,5 +1,7 @@
 import dataclasses
 
+import pytest
+
 from batchflow_service.head import RUN_CONFIG, HeadJob
 
 JOB = HeadJob(
@@ -32,3 +34,33 @@ def test_roles_are_passed_on_only_when_given() -> None:
     assert cli[:2] == ["batchflow", "head"]
     assert cli[cli.index("--task-role") + 1] == "arn:aws:iam::1:role/task"
     assert "--execution-role" not in cli
+
+
+def test_the_last_error_a_head_printed_is_found_with_its_message() -> None:
+    from batchflow_service.engines.batch_head import last_error
+
+    lines = [
+        "Building DAG of jobs...",
+        'ValueError in file "/w/Snakefile", line 21:',
+        "s9: species 9, but only 5 are simulated",
+        '  File "/w/Snakefile", line 21, in <module>',
+        "batchflow head: Snakemake exited with 1",
+    ]
+
+    assert last_error(lines) == (
+        'ValueError in file "/w/Snakefile", line 21: s9: species 9, but only 5 are simulated'
+    )
+    assert last_error(["Building DAG of jobs...", "Nothing to be done."]) is None
+
+
+def test_a_fargate_head_job_is_rounded_up_to_a_size_fargate_accepts() -> None:
+    from batchflow_service.engines.base import EngineError
+    from batchflow_service.engines.batch_head import head_size
+    from batchflow_service.settings import Settings
+
+    small = Settings(head_vcpus=1, head_memory_mib=1024)
+
+    assert head_size(small, "FARGATE") == (1.0, 2048)
+    assert head_size(small, "EC2") == (1, 1024)
+    with pytest.raises(EngineError, match="no Fargate size holds"):
+        head_size(Settings(head_vcpus=16, head_memory_mib=500_000), "FARGATE")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 
-FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
+from .serving import wait_until_final
 
 
 @pytest.fixture
@@ -26,16 +26,6 @@ def submit(client: TestClient, **params: Any) -> dict[str, Any]:
     )
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def wait_until_final(client: TestClient, run_id: str, timeout: float = 10) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = client.get(f"/runs/{run_id}").json()
-        if run["state"] in FINAL:
-            return run
-        assert time.monotonic() < deadline, f"run {run_id} still {run['state']}"
-        time.sleep(0.02)
 
 
 def test_a_mock_run_goes_from_queued_to_complete_with_its_tasks(client) -> None:
@@ -206,3 +196,19 @@ def test_a_body_that_is_not_json_is_refused(client) -> None:
 
     assert response.status_code == 422
     assert "not JSON" in response.json()["msg"]
+
+
+def test_json_nested_too_deeply_is_refused_not_a_server_error(client) -> None:
+    deep = b"[" * 100_000 + b"]" * 100_000
+
+    as_body = client.post("/runs", content=deep, headers={"content-type": "application/json"})
+    as_form_field = client.post(
+        "/runs",
+        data={"workflow": "demo", "engine": "mock", "params": deep.decode()},
+        files=[("nothing", ("", b""))],
+    )
+
+    assert as_body.status_code == 422
+    assert "nests too deeply" in as_body.json()["msg"]
+    assert as_form_field.status_code == 400
+    assert as_form_field.json()["msg"] == "params nests too deeply"

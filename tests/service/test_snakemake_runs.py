@@ -3,13 +3,10 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,21 +15,12 @@ from fastapi.testclient import TestClient
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 
+from .serving import FINAL, start_serve, wait_for
+
 WORKFLOWS = Path(__file__).resolve().parents[1] / "executor" / "workflows"
-FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 ACTIVE_JOB = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
 
 pytestmark = pytest.mark.slow
-
-
-def wait_for(get_run, predicate, timeout: float = 240) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        run = get_run()
-        if predicate(run):
-            return run
-        assert time.monotonic() < deadline, f"run still {run['state']} after {timeout} s"
-        time.sleep(0.5)
 
 
 @pytest.fixture
@@ -119,40 +107,10 @@ def test_cancel_ends_canceled_with_no_batch_job_left_running(service, batch) -> 
     assert [status for status in statuses.values() if status in ACTIVE_JOB] == []
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_serve(port: int, environment: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    command = [
-        sys.executable,
-        "-m",
-        "batchflow_service.cli",
-        "serve",
-        "--no-local-aws",
-        "--port",
-        str(port),
-    ]
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            command, env=environment, stdout=output, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None, log.read_text()[-2000:]
-        assert time.monotonic() < deadline, "batchflow serve did not start"
-        time.sleep(0.2)
-
-
-def test_killing_and_restarting_serve_mid_run_loses_nothing(aws_environment, tmp_path) -> None:
-    port = free_port()
+def test_killing_and_restarting_serve_mid_run_loses_nothing(
+    aws_environment, tmp_path, free_tcp_port
+) -> None:
+    port = free_tcp_port
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("BATCHFLOW_")},
         "BATCHFLOW_ENGINES": '["snakemake"]',

@@ -98,11 +98,46 @@ def test_service_info_counts_runs_by_state(client) -> None:
 def test_workflow_type_aliases_and_unsupported_types(client) -> None:
     assert run_workflow(client, workflow_type="mock").status_code == 200
     nextflow = run_workflow(client, workflow_type="NFL")
+    cwl = run_workflow(client, workflow_type="CWL")
     unknown = run_workflow(client, workflow_type="BASH")
 
     assert nextflow.status_code == 400
-    assert "not supported" in nextflow.json()["msg"]
+    assert "engine 'nextflow' is not enabled" in nextflow.json()["msg"]
+    assert cwl.status_code == 400
+    assert "not supported here; use SMK (Snakemake) or NFL (Nextflow)" in cwl.json()["msg"]
     assert unknown.status_code == 400
+
+
+@pytest.fixture
+def nextflow_client(aws_environment) -> Iterator[TestClient]:
+    settings = Settings(engines=["nextflow", "mock"], public_url="http://testserver")
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_nfl_runs_go_to_the_nextflow_engine_and_service_info_lists_it(nextflow_client) -> None:
+    info = nextflow_client.get(f"{WES}/service-info").json()
+    response = run_workflow(
+        nextflow_client,
+        workflow_type="NFL",
+        workflow_type_version="DSL2",
+        workflow_url="variant-calling",
+        workflow_params=json.dumps({"samples": ["a"]}),
+    )
+    alias = run_workflow(nextflow_client, workflow_type="nextflow", workflow_url="variant-calling")
+    mismatched = run_workflow(
+        nextflow_client, workflow_type="NFL", workflow_engine="snakemake", workflow_url="x"
+    )
+    run_id = response.json()["run_id"]
+
+    assert info["workflow_type_versions"]["NFL"]["workflow_type_version"] == ["DSL2"]
+    assert info["workflow_engine_versions"]["nextflow"]["workflow_engine_version"] == ["24.10.2"]
+    assert "SMK" not in info["workflow_type_versions"]
+    assert response.status_code == 200, response.text
+    assert nextflow_client.get(f"/runs/{run_id}").json()["engine"] == "nextflow"
+    assert nextflow_client.get(f"{WES}/runs/{run_id}").json()["request"]["workflow_type"] == "NFL"
+    assert alias.status_code == 200
+    assert mismatched.status_code == 400
 
 
 @pytest.mark.parametrize(

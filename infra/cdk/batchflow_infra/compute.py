@@ -12,7 +12,9 @@ from .storage import StagingBucket
 
 ECS_TASKS = iam.ServicePrincipal("ecs-tasks.amazonaws.com")
 JOB_LOG_GROUP = "/aws/batch/job"
-JOB_DEFINITIONS = "job-definition/batchflow-*"
+# batchflow's executor names its job definitions batchflow-<hash>; Nextflow's awsbatch
+# executor names its own nf-<container>.
+JOB_DEFINITIONS = ("job-definition/batchflow-*", "job-definition/nf-*")
 JOBS = "job/*"
 JOB_LOG_STREAMS = f"log-group:{JOB_LOG_GROUP}:*"
 # These Batch actions take no resource ARN (AWS's service authorization reference).
@@ -129,16 +131,16 @@ class Compute(Construct):
     def _grant_submission(
         self, grantee: iam.IRole, queue: batch.IJobQueue, roles: list[iam.IRole]
     ) -> None:
-        definitions = self._arn(JOB_DEFINITIONS)
+        definitions = [self._arn(pattern) for pattern in JOB_DEFINITIONS]
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["batch:SubmitJob", "batch:TagResource"],
-            resource_arns=[queue.job_queue_arn, definitions],
+            resource_arns=[queue.job_queue_arn, *definitions],
         )
         iam.Grant.add_to_principal(
             grantee=grantee,
             actions=["batch:RegisterJobDefinition"],
-            resource_arns=[definitions],
+            resource_arns=definitions,
         )
         iam.Grant.add_to_principal(
             grantee=grantee,
@@ -166,8 +168,9 @@ class Compute(Construct):
 
         acknowledge(
             grantee,
-            "Job definitions are registered at run time, named batchflow-<hash of the job spec>",
-            nag=[wildcard(nag_arn(JOB_DEFINITIONS))],
+            "Job definitions are registered at run time: batchflow-<hash of the job spec> by "
+            "the executor, nf-<container> by Nextflow",
+            nag=[wildcard(nag_arn(pattern)) for pattern in JOB_DEFINITIONS],
         )
         acknowledge(
             grantee,

@@ -50,11 +50,12 @@ class RunService(Construct):
             for name, repo in registry.repositories.items()
         }
         environment = {
-            "BATCHFLOW_ENGINES": '["snakemake"]',
+            "BATCHFLOW_ENGINES": '["snakemake", "nextflow"]',
             "BATCHFLOW_BUCKET": storage.bucket.bucket_name,
             "BATCHFLOW_HEAD_QUEUE": compute.head_queue.job_queue_name,
             "BATCHFLOW_TASK_QUEUE": compute.task_queue.job_queue_name,
             "BATCHFLOW_HEAD_IMAGE": images["head"],
+            "BATCHFLOW_NEXTFLOW_HEAD_IMAGE": images["nextflow-head"],
             "BATCHFLOW_TASK_IMAGE": images["task"],
             "BATCHFLOW_HEAD_ROLE": compute.head_role.role_arn,
             "BATCHFLOW_TASK_ROLE": compute.task_role.role_arn,
@@ -124,6 +125,9 @@ class RunService(Construct):
             database.allow_from(self.service)
         scheme = "https" if certificate else "http"
         self.url = f"{scheme}://{self.load_balancer.load_balancer_dns_name}"
+        # Nextflow head jobs post their nf-weblog events here, from inside the VPC.
+        container = self.fargate.task_definition.default_container
+        container.add_environment("BATCHFLOW_PUBLIC_URL", self.url)
         self._acknowledge_findings(public=public, https=certificate is not None)
 
     def _acknowledge_findings(self, *, public: bool, https: bool) -> None:

@@ -1,15 +1,22 @@
-# Nextflow head jobs: `nextflow run` with the awsbatch executor. Nextflow's launcher downloads
-# its runtime at first use, so this image runs it once at build time, with the version pinned.
+# Nextflow head jobs: `python3 -m batchflow_service.nextflow_head` fetches the staged run from
+# S3 and starts `nextflow run` with the awsbatch executor. Nextflow's launcher downloads its
+# runtime at first use, so this image runs it once at build time, with the version pinned.
+# Build from the repository root:
 #   docker build -f infra/cdk/images/nextflow-head.Dockerfile -t batchflow/nextflow-head:0.1.0 .
-FROM eclipse-temurin:17.0.13_11-jre-jammy
+FROM python:3.11.11-slim-bookworm
 ENV NXF_VER=24.10.2 NXF_HOME=/opt/nextflow
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends curl ca-certificates \
+    && apt-get install --yes --no-install-recommends \
+        ca-certificates curl openjdk-17-jre-headless procps \
     && rm -rf /var/lib/apt/lists/* \
     && curl -fsSL "https://github.com/nextflow-io/nextflow/releases/download/v${NXF_VER}/nextflow" -o /usr/local/bin/nextflow \
     && chmod 755 /usr/local/bin/nextflow \
     && nextflow -version \
     && chmod -R a+rX /opt/nextflow
+WORKDIR /opt/batchflow
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install --no-cache-dir . && rm -rf /root/.cache
 RUN useradd --create-home --uid 10001 nextflow
 USER nextflow
 WORKDIR /home/nextflow

@@ -3,10 +3,13 @@
 # Build from the repository root:
 #   docker build -f infra/cdk/images/task.Dockerfile -t batchflow/task:0.1.0 .
 FROM python:3.11.11-slim-bookworm
-# The tools workflows/variant-calling and workflows/msa call, at Debian bookworm's versions.
+# The tools workflows/variant-calling and workflows/msa call, at Debian bookworm's versions;
+# awscli and procps for Nextflow's awsbatch tasks, which stage files with `aws s3`.
 RUN apt-get update \
     && apt-get install --yes --no-install-recommends \
+        awscli=2.9.19-1 \
         bash \
+        procps \
         bcftools=1.16-1 \
         bwa=0.7.17-7+b2 \
         clustalo=1.2.4-7 \

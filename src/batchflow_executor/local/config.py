@@ -12,8 +12,14 @@ DEFAULT_COMPUTE_ENVIRONMENT = "local"
 ACCESS_KEY = "batchflow-local"
 
 
+MIN_VCPUS = 8
+
+
 def machine_vcpus() -> int:
-    return os.cpu_count() or 1
+    """The CPU count, but at least MIN_VCPUS: jobs are processes sharing the cores, and on a
+    small machine a head job and a multi-threaded rule job must still fit side by side, or
+    the head would wait forever for a job that waits for the head's vCPU."""
+    return max(os.cpu_count() or 1, MIN_VCPUS)
 
 
 def machine_memory_mib() -> int:

@@ -412,7 +412,7 @@ class JobScheduler:
                 attempt.process.kill()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
-        for task in self._tasks:
+        for task in list(self._tasks):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -52,9 +52,9 @@ RUN_BODY = {
                     "properties": {
                         "workflow": {
                             "type": "string",
-                            "description": "The path of the Snakefile among the files",
+                            "description": "The path of the Snakefile (or main.nf) among the files",
                         },
-                        "engine": {"type": "string", "enum": ["snakemake", "mock"]},
+                        "engine": {"type": "string", "enum": ["snakemake", "nextflow", "mock"]},
                         "name": {"type": "string"},
                         "params": {"type": "string", "description": "A JSON object"},
                         "tags": {"type": "string", "description": "A JSON object of strings"},
@@ -92,9 +92,9 @@ async def submit_run(request: Request, store: StoreDep, engines: EnginesDep) -> 
     else:
         try:
             fields = await request.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise HTTPException(
-                422, "the body is not JSON; send JSON or a multipart form"
+                422, "the body is not JSON (or nests too deeply); send JSON or a multipart form"
             ) from None
     try:
         run_request = RunRequest.model_validate(fields)

@@ -32,11 +32,24 @@ from .wes_models import (
 )
 
 PREFIX = "/ga4gh/wes/v1"
-WORKFLOW_TYPES = {"SMK": "snakemake", "SNAKEMAKE": "snakemake", "MOCK": "mock"}
-NOT_HERE = {"NFL": "nextflow", "NEXTFLOW": "nextflow", "CWL": "CWL", "WDL": "WDL"}
+WORKFLOW_TYPES = {
+    "SMK": "snakemake",
+    "SNAKEMAKE": "snakemake",
+    "NFL": "nextflow",
+    "NEXTFLOW": "nextflow",
+    "MOCK": "mock",
+}
+NOT_HERE = {"CWL", "WDL"}
 MAX_PAGE_SIZE = 500
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 SNAKEMAKE_VERSION = "9"
+NEXTFLOW_VERSION = "24.10.2"  # what infra/cdk/images/nextflow-head.Dockerfile pins (NXF_VER)
+# Per engine: (the type WES clients name, its language versions, the engine's versions).
+ENGINE_TYPES = {
+    "snakemake": ("SMK", [SNAKEMAKE_VERSION], [SNAKEMAKE_VERSION]),
+    "nextflow": ("NFL", ["DSL2"], [NEXTFLOW_VERSION]),
+    "mock": ("MOCK", ["1"], ["1"]),
+}
 
 
 def _error(status: int, description: str) -> dict[int | str, dict[str, Any]]:
@@ -55,7 +68,10 @@ RUN_FORM = {
                     "type": "object",
                     "properties": {
                         "workflow_params": {"type": "string", "description": "A JSON object"},
-                        "workflow_type": {"type": "string", "description": "SMK (or snakemake)"},
+                        "workflow_type": {
+                            "type": "string",
+                            "description": "SMK (or snakemake), NFL (or nextflow)",
+                        },
                         "workflow_type_version": {"type": "string"},
                         "tags": {"type": "string", "description": "A JSON object of strings"},
                         "workflow_engine": {"type": "string"},
@@ -96,15 +112,17 @@ def _page_size(page_size: int | None, default: int) -> int:
 
 def _engine_of(workflow_type: str | None, workflow_engine: str | None) -> str:
     if not workflow_type:
-        raise HTTPException(400, "workflow_type is required (SMK for Snakemake)")
+        raise HTTPException(400, "workflow_type is required (SMK for Snakemake, NFL for Nextflow)")
     kind = workflow_type.upper()
     if kind in NOT_HERE:
         raise HTTPException(
-            400, f"workflow_type {workflow_type!r} is not supported here; use SMK (Snakemake)"
+            400,
+            f"workflow_type {workflow_type!r} is not supported here; "
+            "use SMK (Snakemake) or NFL (Nextflow)",
         )
     engine = WORKFLOW_TYPES.get(kind)
     if engine is None:
-        raise HTTPException(400, f"unknown workflow_type {workflow_type[:40]!r}; use SMK")
+        raise HTTPException(400, f"unknown workflow_type {workflow_type[:40]!r}; use SMK or NFL")
     if workflow_engine and workflow_engine.lower() != engine:
         raise HTTPException(
             400, f"workflow_engine {workflow_engine[:40]!r} does not run {workflow_type} workflows"
@@ -115,22 +133,24 @@ def _engine_of(workflow_type: str | None, workflow_engine: str | None) -> str:
 @router.get("/service-info", response_model_exclude_none=True)
 async def get_service_info(request: Request, store: StoreDep, engines: EnginesDep) -> ServiceInfo:
     counts = {state.value: count for state, count in (await store.state_counts()).items()}
-    types = {kind: name for kind, name in WORKFLOW_TYPES.items() if name in engines}
+    enabled = [name for name in ENGINE_TYPES if name in engines]
     return ServiceInfo(
         id="org.batchflow.wes",
         name="batchflow",
         type=ServiceType(group="org.ga4gh", artifact="wes", version="1.1.0"),
-        description="Snakemake workflows on AWS Batch",
+        description="Snakemake and Nextflow workflows on AWS Batch",
         organization=Organization(name="batchflow", url=str(request.base_url)),
         version="0.1.0",
         workflow_type_versions={
-            kind: WorkflowTypeVersion(workflow_type_version=[SNAKEMAKE_VERSION]) for kind in types
+            kind: WorkflowTypeVersion(workflow_type_version=ENGINE_TYPES[engine][1])
+            for kind, engine in WORKFLOW_TYPES.items()
+            if engine in enabled
         },
         supported_wes_versions=["1.1.0"],
         supported_filesystem_protocols=["s3"],
         workflow_engine_versions={
-            name: WorkflowEngineVersion(workflow_engine_version=[SNAKEMAKE_VERSION])
-            for name in sorted(set(types.values()))
+            name: WorkflowEngineVersion(workflow_engine_version=ENGINE_TYPES[name][2])
+            for name in sorted(enabled)
         },
         default_workflow_engine_parameters=[
             DefaultWorkflowEngineParameter(name="jobs", type="int", default_value="20")
@@ -237,11 +257,11 @@ async def get_run_log(run_id: str, request: Request, store: StoreDep) -> RunLog:
 def _original_request(run: Run) -> WesRunRequest:
     if run.request:
         return WesRunRequest.model_validate(run.request)
-    kind = "SMK" if run.engine == "snakemake" else run.engine.upper()
+    kind, type_versions, _ = ENGINE_TYPES[run.engine]
     return WesRunRequest(
         workflow_params=run.params,
         workflow_type=kind,
-        workflow_type_version=SNAKEMAKE_VERSION,
+        workflow_type_version=type_versions[0],
         tags=run.tags,
         workflow_engine=run.engine,
         workflow_url=run.workflow,

@@ -52,6 +52,7 @@ class RunStore(Protocol):
         *,
         outputs: dict[str, Any] | None = None,
         head_job_id: str | None = None,
+        weblog_token_sha256: str | None = None,
     ) -> Run:
         """Sets the fields given; a run's state changes only through set_state."""
         ...

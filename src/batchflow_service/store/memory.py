@@ -77,6 +77,7 @@ class MemoryStore:
         *,
         outputs: dict[str, Any] | None = None,
         head_job_id: str | None = None,
+        weblog_token_sha256: str | None = None,
     ) -> Run:
         async with self._lock:
             run = self._run(run_id)
@@ -84,6 +85,8 @@ class MemoryStore:
                 run.outputs = dict(outputs)
             if head_job_id is not None:
                 run.head_job_id = head_job_id
+            if weblog_token_sha256 is not None:
+                run.weblog_token_sha256 = weblog_token_sha256
             return run.model_copy(deep=True)
 
     async def upsert_task(self, task: Task) -> Task:

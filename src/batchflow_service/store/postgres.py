@@ -15,7 +15,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel
 
-from ..models import Run, Task
+from ..models import Run, Task, dump_stored
 from ..states import ACTIVE_STATES, FINAL_STATES, RunState, check_transition
 from .base import RunNotFoundError, StoreUnavailableError
 from .schema import migrate
@@ -26,7 +26,7 @@ TASK_UPDATABLE = tuple(c for c in TASK_COLUMNS if c not in ("run_id", "id", "cre
 
 
 def _row(model: BaseModel) -> dict[str, Any]:
-    values = model.model_dump(mode="python")
+    values = dump_stored(model)
     return {k: Jsonb(v) if isinstance(v, dict) else v for k, v in values.items()}
 
 
@@ -179,12 +179,19 @@ class PostgresStore:
         *,
         outputs: dict[str, Any] | None = None,
         head_job_id: str | None = None,
+        weblog_token_sha256: str | None = None,
     ) -> Run:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
                 "UPDATE runs SET outputs = COALESCE(%s, outputs),"
-                " head_job_id = COALESCE(%s, head_job_id) WHERE id = %s",
-                (Jsonb(outputs) if outputs is not None else None, head_job_id, run_id),
+                " head_job_id = COALESCE(%s, head_job_id),"
+                " weblog_token_sha256 = COALESCE(%s, weblog_token_sha256) WHERE id = %s",
+                (
+                    Jsonb(outputs) if outputs is not None else None,
+                    head_job_id,
+                    weblog_token_sha256,
+                    run_id,
+                ),
             )
             if cursor.rowcount == 0:
                 raise RunNotFoundError(run_id)

@@ -1,0 +1,446 @@
+"""What the snakemake and nextflow engines share: stage a run to S3, run the workflow engine in
+a Batch head job, and follow that head job to the run's end.
+
+Everything a run needs survives the service: the workflow, its parameters and the run record
+are under s3://BUCKET/runs/RUN_ID/, the head job is in Batch, and a restarted service finds its
+runs again from S3 (`recover`). A subclass says which file a workflow folder must hold, what
+else to stage, which command the head job runs, and how the run's tasks and outputs are found.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from batchflow_executor.aws import AwsCaller
+from batchflow_executor.fargate import round_up_to_fargate
+from batchflow_executor.jobdefs import JobDefinitions
+from batchflow_executor.joblogs import DEFAULT_LOG_GROUP, read_log_from, read_log_tail
+from batchflow_executor.jobspec import DefinitionSpec
+from batchflow_executor.queues import QueuePlatforms
+
+from ..attachments import Attachment, AttachmentError, safe_relative_path
+from ..catalog import Catalog, CatalogError
+from ..models import Run, RunRequest, Task, dump_stored
+from ..s3paths import S3Prefix
+from ..settings import Settings
+from ..states import FINAL_STATES, InvalidTransitionError, RunState
+from ..store import RunStore
+from .base import EngineError
+
+HEAD_STATES = {
+    "SUBMITTED": RunState.QUEUED,
+    "PENDING": RunState.QUEUED,
+    "RUNNABLE": RunState.QUEUED,
+    "STARTING": RunState.INITIALIZING,
+    "RUNNING": RunState.RUNNING,
+}
+ACTIVE_JOBS = frozenset({"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"})
+log = logging.getLogger(__name__)
+PROGRESS = (RunState.QUEUED, RunState.INITIALIZING, RunState.RUNNING)
+HEAD_LOG_TAIL = 50
+ERROR_LINE = re.compile(r"^\s*(\w+(Error|Exception)|Error)\b.*")
+MAX_ERROR_CHARS = 500
+
+
+def head_size(settings: Settings, platform: str) -> tuple[float, int]:
+    """The head job's vCPUs and memory; on Fargate rounded up to a pair it accepts."""
+    asked = (settings.head_vcpus, settings.head_memory_mib)
+    if platform != "FARGATE":
+        return asked
+    rounded = round_up_to_fargate(*asked)
+    if rounded is None:
+        raise EngineError(
+            f"no Fargate size holds a head job of {asked[0]} vCPU and {asked[1]} MiB; "
+            "set BATCHFLOW_HEAD_VCPUS and BATCHFLOW_HEAD_MEMORY_MIB to a Fargate pair"
+        )
+    if rounded != asked:
+        log.warning("head job size %s vCPU/%s MiB rounded up to Fargate's %s", *asked, rounded)
+    return rounded
+
+
+def last_error(lines: list[str]) -> str | None:
+    """The last error a head job printed (a Python-style `XError in ...` line) and the line
+    after it, which is where Snakemake puts the message; None if there is none."""
+    for index in range(len(lines) - 1, -1, -1):
+        if ERROR_LINE.match(lines[index]):
+            found = " ".join(line.strip() for line in lines[index : index + 2] if line.strip())
+            return found[:MAX_ERROR_CHARS]
+    return None
+
+
+class BatchHeadEngine(ABC):
+    name: str
+    label: str
+    """The workflow engine's name as people write it, for messages: Snakemake, Nextflow."""
+    entry: str
+    """The file a catalog workflow folder must hold to be run by this engine."""
+
+    def __init__(self, store: RunStore, settings: Settings) -> None:
+        import boto3
+        from botocore.exceptions import NoRegionError
+
+        self._store = store
+        self._settings = settings
+        self._call = AwsCaller()
+        try:
+            self._s3 = boto3.client("s3")
+            self._batch = boto3.client("batch")
+            self._logs = boto3.client("logs")
+        except NoRegionError:
+            raise ValueError(
+                f"the {self.name} engine needs an AWS region: set AWS_REGION (or run "
+                "`batchflow serve` with its embedded local AWS)"
+            ) from None
+        self._definitions = JobDefinitions(self._batch, self._call)
+        self._platforms = QueuePlatforms(self._batch, self._call)
+        self._launches: dict[str, asyncio.Task[None]] = {}
+        self._started = datetime.now(UTC)
+        self._job_streams: dict[str, str] = {}
+
+    def prefix(self, run_id: str) -> S3Prefix:
+        """Where a run's record, workflow, events and results are kept."""
+        return S3Prefix(self._settings.bucket, f"runs/{run_id}")
+
+    def storage_prefix(self, run_id: str) -> S3Prefix:
+        """Where the workflow engine keeps the run's files; the deployed bucket expires `work/`."""
+        return S3Prefix(self._settings.bucket, f"work/{run_id}")
+
+    # What a subclass provides
+
+    def _check_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The run's parameters as this engine accepts them; raises EngineError."""
+        return params
+
+    @abstractmethod
+    async def _prepare(self, run: Run) -> tuple[Run, dict[str, bytes]]:
+        """The run as launched, and the files to stage next to its workflow (name: content)."""
+
+    @abstractmethod
+    def _head_image(self) -> str: ...
+
+    @abstractmethod
+    def _head_command(self, run: Run) -> list[str]: ...
+
+    @abstractmethod
+    async def _collect_tasks(self, run: Run) -> None:
+        """Brings the run's tasks in the store up to date, on every reconciler pass."""
+
+    @abstractmethod
+    def _outputs(self, run: Run) -> dict[str, Any]:
+        """The run's results once its head job has succeeded (called in a thread)."""
+
+    @abstractmethod
+    def _named_job_ids(self, run: Run) -> list[str]:
+        """Batch jobs of this run found by their names, beyond those its tasks record."""
+
+    @abstractmethod
+    async def task_log(self, task: Task) -> list[str]: ...
+
+    # Accepting and launching a run
+
+    def check_request(self, request: RunRequest, attachments: list[Attachment]) -> dict[str, Any]:
+        if attachments:
+            try:
+                entry = safe_relative_path(request.workflow, "workflow_url")
+            except AttachmentError as error:
+                raise EngineError(str(error)) from None
+            if entry not in {a.name for a in attachments}:
+                raise EngineError(
+                    f"workflow_url {request.workflow[:100]!r} is not one of the attached files; "
+                    "URLs are not fetched"
+                )
+        else:
+            self._workflow_files(request.workflow)
+        encoded = json.dumps(request.params)
+        if len(encoded) > self._settings.max_params_bytes:
+            raise EngineError(
+                f"params take {len(encoded)} bytes as JSON; at most "
+                f"{self._settings.max_params_bytes} are accepted"
+            )
+        params = self._check_params(request.params)
+        if not attachments:
+            try:
+                Catalog(self._settings.catalog_dir).check_params(request.workflow, request.params)
+            except CatalogError as error:
+                raise EngineError(str(error)) from None
+        return params
+
+    def _workflow_files(self, workflow: str) -> list[Path]:
+        catalog = Catalog(self._settings.catalog_dir)
+        try:
+            listed = catalog.get(workflow)
+        except CatalogError as error:
+            raise EngineError(str(error)) from None
+        folder = catalog.folder / workflow
+        if self.name not in listed.engines or not (folder / self.entry).is_file():
+            raise EngineError(
+                f"workflow {workflow} runs with {', '.join(listed.engines)}, not {self.name}"
+            )
+        files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()]
+        if len(files) > self._settings.max_workflow_files:
+            raise EngineError(
+                f"workflow {workflow} has more than {self._settings.max_workflow_files} files"
+            )
+        return files
+
+    def _entry_of(self, run: Run) -> str:
+        """The workflow's main file, relative to the staged workflow folder."""
+        return run.workflow if run.uploaded else self.entry
+
+    async def launch(self, run: Run, attachments: list[Attachment]) -> None:
+        task = asyncio.create_task(self._launch(run, attachments))
+        self._launches[run.id] = task
+        task.add_done_callback(lambda _: self._launches.pop(run.id, None))
+
+    async def _launch(self, run: Run, attachments: list[Attachment]) -> None:
+        try:
+            run, files = await self._prepare(run)
+            await asyncio.to_thread(self._stage, run, attachments, files)
+            await self._store.append_log(run.id, [f"staged to {self.prefix(run.id).uri}"])
+            if (await self._store.get_run(run.id)).state != RunState.QUEUED:
+                return
+            job_id = await asyncio.to_thread(self._submit_head, run)
+            run = await self._store.update_run(run.id, head_job_id=job_id)
+            await asyncio.to_thread(self._write_record, run)
+            await self._store.append_log(
+                run.id, [f"head job {job_id} submitted to {self._settings.head_queue}"]
+            )
+        except Exception as error:
+            with contextlib.suppress(InvalidTransitionError):
+                await self._store.set_state(
+                    run.id, RunState.SYSTEM_ERROR, reason=f"could not start the run: {error}"
+                )
+
+    def _stage(self, run: Run, attachments: list[Attachment], files: dict[str, bytes]) -> None:
+        prefix = self.prefix(run.id)
+        for attachment in attachments:
+            key = prefix.key(f"workflow/{attachment.name}")
+            self._s3.put_object(Bucket=prefix.bucket, Key=key, Body=attachment.content)
+        if not run.uploaded:
+            folder = self._settings.catalog_dir.resolve() / run.workflow
+            for path in self._workflow_files(run.workflow):
+                key = prefix.key(f"workflow/{path.relative_to(folder).as_posix()}")
+                self._s3.upload_file(str(path), prefix.bucket, key)
+        for name, body in files.items():
+            self._s3.put_object(Bucket=prefix.bucket, Key=prefix.key(name), Body=body)
+        self._write_record(run)
+
+    def _write_record(self, run: Run) -> None:
+        prefix = self.prefix(run.id)
+        body = json.dumps(dump_stored(run, mode="json")).encode()
+        self._s3.put_object(Bucket=prefix.bucket, Key=prefix.key("run.json"), Body=body)
+
+    def _submit_head(self, run: Run) -> str:
+        settings = self._settings
+        platform = self._platforms.platform(settings.head_queue)
+        spec = DefinitionSpec(
+            image=self._head_image(),
+            platform=platform,
+            job_role=settings.head_role,
+            execution_role=settings.execution_role,
+        )
+        vcpus, memory_mib = head_size(settings, platform)
+        response = self._call(
+            f"SubmitJob for the head job of run {run.id}",
+            self._batch.submit_job,
+            jobName=f"batchflow-head-{run.id[:12]}",
+            jobQueue=settings.head_queue,
+            jobDefinition=self._definitions.arn_for(spec),
+            containerOverrides={
+                "command": self._head_command(run),
+                "resourceRequirements": [
+                    {"type": "VCPU", "value": f"{vcpus:g}"},
+                    {"type": "MEMORY", "value": str(memory_mib)},
+                ],
+            },
+            tags={"batchflow:run": run.id, "batchflow:role": "head"},
+            propagateTags=True,
+        )
+        return response["jobId"]
+
+    # Cancelling
+
+    async def cancel(self, run: Run) -> None:
+        await self._store.set_state(run.id, RunState.CANCELING)
+        if run.head_job_id is None:
+            launch = self._launches.get(run.id)
+            if launch is not None:
+                await launch
+            run = await self._store.get_run(run.id)
+        if run.head_job_id is None:
+            await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
+            return
+        await self._terminate(run.head_job_id)
+
+    # Following runs: head job state, tasks, logs
+
+    async def reconcile(self, runs: list[Run]) -> None:
+        for run in runs:
+            if run.head_job_id is None and run.created_at < self._started:
+                with contextlib.suppress(InvalidTransitionError):
+                    await self._store.set_state(
+                        run.id,
+                        RunState.SYSTEM_ERROR,
+                        reason="the service stopped before this run's head job was submitted",
+                    )
+        started = [run for run in runs if run.head_job_id]
+        heads: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(started), 100):
+            ids = [run.head_job_id for run in started[start : start + 100]]
+            described = await asyncio.to_thread(
+                self._call, "DescribeJobs for head jobs", self._batch.describe_jobs, jobs=ids
+            )
+            heads.update({job["jobId"]: job for job in described["jobs"]})
+        for run in started:
+            head = heads.get(run.head_job_id or "")
+            try:
+                await self._follow(run, head)
+            except InvalidTransitionError:
+                continue  # the run moved on meanwhile; the next pass sees it
+
+    async def _follow(self, run: Run, head: dict[str, Any] | None) -> None:
+        await self._collect_tasks(run)
+        if head is None:
+            await self._store.set_state(
+                run.id,
+                RunState.SYSTEM_ERROR,
+                reason=f"head job {run.head_job_id} is no longer known to AWS Batch",
+            )
+            return
+        status = head["status"]
+        if status in HEAD_STATES:
+            if run.state != RunState.CANCELING:
+                await self._advance(run, HEAD_STATES[status])
+        elif status == "SUCCEEDED":
+            outputs = await asyncio.to_thread(self._outputs, run)
+            await self._store.update_run(run.id, outputs=outputs)
+            await self._store.set_state(run.id, RunState.COMPLETE)
+        elif run.state == RunState.CANCELING:
+            if await self._terminate_active_jobs(run) == 0:
+                await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
+        else:
+            await self._store.set_state(
+                run.id, RunState.EXECUTOR_ERROR, reason=await self._failure_reason(run, head)
+            )
+
+    async def _advance(self, run: Run, state: RunState) -> None:
+        """Moves a run forward to `state`, never back (QUEUED -> INITIALIZING -> RUNNING)."""
+        if PROGRESS.index(state) > PROGRESS.index(run.state):
+            await self._store.set_state(run.id, state)
+
+    async def _failure_reason(self, run: Run, head: dict[str, Any]) -> str:
+        failed = [
+            task
+            for task in await self._store.list_tasks(run.id, limit=10_000)
+            if task.state == RunState.EXECUTOR_ERROR
+        ]
+        reason = f"{self.label} failed ({head.get('statusReason', 'no reason given')}"
+        exit_code = head.get("container", {}).get("exitCode")
+        reason += f", exit code {exit_code})" if exit_code is not None else ")"
+        if failed:
+            names = ", ".join(f"{task.name} ({task.id})" for task in failed[:5])
+            return reason + f"; failed tasks: {names}"
+        stream = head.get("container", {}).get("logStreamName")
+        if stream:
+            tail = await asyncio.to_thread(
+                read_log_tail, self._logs, self._call, DEFAULT_LOG_GROUP, stream, HEAD_LOG_TAIL
+            )
+            error = last_error(tail)
+            if error:
+                reason += f": {error}"
+        return reason
+
+    async def _terminate_active_jobs(self, run: Run) -> int:
+        """Terminates the run's task jobs still active; how many there were.
+
+        Jobs are found by name in the task queue as well as from the run's tasks, so a job
+        whose task the service never heard of is not missed where names allow it.
+        """
+        ids = set(await asyncio.to_thread(self._named_job_ids, run))
+        ids |= {
+            task.batch_job_id
+            for task in await self._store.list_tasks(run.id, limit=10_000)
+            if task.batch_job_id and task.state not in FINAL_STATES
+        }
+        active = []
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), 100):
+            described = await asyncio.to_thread(
+                self._call,
+                "DescribeJobs for a canceled run",
+                self._batch.describe_jobs,
+                jobs=ordered[start : start + 100],
+            )
+            active += [job["jobId"] for job in described["jobs"] if job["status"] in ACTIVE_JOBS]
+        for job_id in active:
+            await self._terminate(job_id)
+        return len(active)
+
+    async def _terminate(self, job_id: str) -> None:
+        await asyncio.to_thread(
+            self._call,
+            f"TerminateJob {job_id}",
+            self._batch.terminate_job,
+            jobId=job_id,
+            reason="Canceled through the batchflow run service",
+        )
+
+    async def run_log(self, run: Run, token: str | None) -> tuple[list[str], str | None]:
+        """The head job's output: the workflow engine's own log of the run."""
+        if run.head_job_id is None:
+            return [], token
+        stream = await self._job_stream(run.head_job_id)
+        if stream is None:
+            return [], token
+        return await asyncio.to_thread(
+            read_log_from, self._logs, self._call, DEFAULT_LOG_GROUP, stream, token
+        )
+
+    async def _job_stream(self, job_id: str) -> str | None:
+        """A Batch job's CloudWatch log stream, once the job has one."""
+        if job_id not in self._job_streams:
+            described = await asyncio.to_thread(
+                self._call,
+                "DescribeJobs for a job's log stream",
+                self._batch.describe_jobs,
+                jobs=[job_id],
+            )
+            job = next(iter(described["jobs"]), {})
+            stream = job.get("container", {}).get("logStreamName")
+            if not stream:
+                return None
+            self._job_streams[job_id] = stream
+        return self._job_streams[job_id]
+
+    # Restart
+
+    async def recover(self) -> None:
+        """Puts runs of this engine recorded in S3 but missing from the store back into it."""
+        for run in await asyncio.to_thread(self._recorded_runs):
+            if run.engine != self.name:
+                continue
+            try:
+                await self._store.get_run(run.id)
+            except LookupError:
+                await self._store.create_run(run)
+
+    def _recorded_runs(self) -> list[Run]:
+        runs = []
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self._settings.bucket, Prefix="runs/", Delimiter="/"):
+            for common in page.get("CommonPrefixes", []):
+                key = f"{common['Prefix']}run.json"
+                with contextlib.suppress(self._s3.exceptions.NoSuchKey):
+                    body = self._s3.get_object(Bucket=self._settings.bucket, Key=key)["Body"]
+                    runs.append(Run.model_validate_json(body.read()))
+        return runs
+
+    async def close(self) -> None:
+        for task in list(self._launches.values()):
+            task.cancel()

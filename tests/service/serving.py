@@ -1,0 +1,57 @@
+"""Helpers for tests that run the service for real: as `batchflow serve`, waiting on runs."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
+
+
+def wait_for(get_run, predicate, timeout: float = 240, interval: float = 0.5) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run = get_run()
+        if predicate(run):
+            return run
+        assert time.monotonic() < deadline, f"run still {run.get('state')} after {timeout} s"
+        time.sleep(interval)
+
+
+def wait_until_final(client: Any, run_id: str, timeout: float = 30) -> dict[str, Any]:
+    """Polls an in-process client (TestClient) until the run has ended."""
+    return wait_for(
+        lambda: client.get(f"/runs/{run_id}").json(),
+        lambda run: run["state"] in FINAL,
+        timeout=timeout,
+        interval=0.02,
+    )
+
+
+def start_serve(port: int, environment: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable,
+        "-m",
+        "batchflow_service.cli",
+        "serve",
+        "--no-local-aws",
+        "--port",
+        str(port),
+    ]
+    with log.open("ab") as output:
+        process = subprocess.Popen(
+            command, env=environment, stdout=output, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, log.read_text()[-2000:]
+        assert time.monotonic() < deadline, "batchflow serve did not start"
+        time.sleep(0.2)
