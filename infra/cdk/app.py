@@ -13,7 +13,7 @@ import aws_cdk as cdk
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from batchflow_infra.stack import BatchflowStack  # noqa: E402 - needs the path above
+from batchflow_infra.stack import BatchflowStack, ConfigurationError  # noqa: E402 - path above
 
 
 def context_from_cdk_json() -> dict[str, object]:
@@ -33,12 +33,20 @@ def build(app: cdk.App) -> BatchflowStack:
     def flag(key: str) -> bool:
         return str(app.node.try_get_context(key)).lower() == "true"
 
+    try:
+        return _with_checks(app, number, flag)
+    except ConfigurationError as error:
+        raise SystemExit(f"batchflow stack: {error}") from None
+
+
+def _with_checks(app: cdk.App, number, flag) -> BatchflowStack:
     stack = BatchflowStack(
         app,
         "Batchflow",
         nat_gateways=number("natGateways"),
         image_tag=str(app.node.try_get_context("imageTag")),
         certificate_arn=app.node.try_get_context("certificateArn") or None,
+        service_url=app.node.try_get_context("serviceUrl") or None,
         public_service=flag("publicService"),
         work_expiry_days=number("workExpiryDays"),
         max_vcpus=number("maxVcpus"),

@@ -5,6 +5,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
@@ -23,6 +24,8 @@ from .store import MemoryStore, PostgresStore, RunNotFoundError, RunStore
 
 ERROR_STATUSES: dict[type[Exception], int] = {
     RunNotFoundError: 404,
+    # A value PostgreSQL cannot store or compare (a NUL character, an unpaired surrogate).
+    psycopg.DataError: 400,
     BadPageTokenError: 400,
     EngineError: 400,
     InvalidTransitionError: 409,

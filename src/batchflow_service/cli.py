@@ -8,6 +8,7 @@ import shlex
 import shutil
 import signal
 import tempfile
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -349,7 +350,9 @@ def profile(
         Path, typer.Option(help="Where to write config.yaml and nextflow.config.")
     ] = Path("profiles/aws"),
     stack: Annotated[str | None, typer.Option(help="The stack, if the file holds several.")] = None,
-    image_tag: Annotated[str, typer.Option(help="Tag of the task image in ECR.")] = "latest",
+    image_tag: Annotated[
+        str, typer.Option(help="Tag of the task image in ECR (the stack's imageTag).")
+    ] = version("batchflow"),
     jobs: Annotated[int, typer.Option(min=1, help="Jobs Snakemake keeps in flight.")] = 200,
 ) -> None:
     """Write the Snakemake profile and nextflow.config for a deployed batchflow stack."""

@@ -1,9 +1,10 @@
 """What the service stores and shows: runs, their tasks, and the requests that create them."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .states import RunState
 
@@ -28,6 +29,30 @@ class RunRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="Workflow parameters")
     tags: dict[str, str] = Field(default_factory=dict, max_length=MAX_TAGS)
     name: str | None = Field(default=None, pattern=NAME_PATTERN)
+
+    @model_validator(mode="after")
+    def _storable_text(self) -> "RunRequest":
+        for text in _strings([self.workflow, self.params, self.tags]):
+            if "\x00" in text:
+                raise ValueError("text may not contain NUL characters")
+            try:
+                text.encode()
+            except UnicodeEncodeError:
+                raise ValueError("text may not contain unpaired surrogates") from None
+        return self
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 class Run(BaseModel):

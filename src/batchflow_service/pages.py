@@ -30,8 +30,9 @@ def decode(token: str, *keys: str) -> dict[str, Any]:
 def run_cursor(token: str) -> tuple[datetime, str]:
     cursor = decode(token, "created_at", "id")
     try:
-        return datetime.fromisoformat(cursor["created_at"]), cursor["id"]
+        created_at = datetime.fromisoformat(cursor["created_at"])
     except ValueError:
-        raise BadPageTokenError(
-            f"page_token {token[:64]!r} is not a token this service issued"
-        ) from None
+        created_at = None
+    if created_at is None or created_at.tzinfo is None:
+        raise BadPageTokenError(f"page_token {token[:64]!r} is not a token this service issued")
+    return created_at, cursor["id"]

@@ -3,6 +3,7 @@ cdk-nag (AwsSolutions), checkov and cfn-lint find in it, with the database off a
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -549,3 +550,20 @@ def test_services_and_jobs_use_the_tagged_images_from_their_repositories(templat
     image = json.dumps(container["Image"])
     assert ":0.1.0" in image
     assert "ServiceRepository" in image or "RegistryService" in image
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        ({"certificate_arn": "arn:aws:acm:x", "service_url": None}, "needs serviceUrl"),
+        ({"service_url": "batchflow.example.org"}, "must be an http(s):// URL"),
+        ({"service_tasks": 2, "database": False}, "serviceTasks=2 needs database=true"),
+    ],
+)
+def test_flags_that_cannot_work_together_are_refused_at_synth(flags, message) -> None:
+    from batchflow_infra.stack import ConfigurationError, check_configuration
+
+    settings = {"certificate_arn": None, "service_url": None, "service_tasks": 1, "database": True}
+
+    with pytest.raises(ConfigurationError, match=re.escape(message)):
+        check_configuration(**{**settings, **flags})

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from batchflow_service import pages
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 
@@ -212,3 +213,26 @@ def test_json_nested_too_deeply_is_refused_not_a_server_error(client) -> None:
     assert "nests too deeply" in as_body.json()["msg"]
     assert as_form_field.status_code == 400
     assert as_form_field.json()["msg"] == "params nests too deeply"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        rb'{"workflow": "demo", "engine": "mock", "tags": {"team": "a\u0000b"}}',
+        rb'{"workflow": "demo", "engine": "mock", "params": {"seed": 1, "x": "\ud800"}}',
+    ],
+    ids=["nul", "lone-surrogate"],
+)
+def test_text_no_store_can_keep_is_refused_by_every_store(client, body) -> None:
+    response = client.post("/runs", content=body, headers={"content-type": "application/json"})
+
+    assert response.status_code == 422
+    assert "may not contain" in response.json()["msg"]
+
+
+def test_malformed_ids_and_page_tokens_are_client_errors(client) -> None:
+    naive = pages.encode({"created_at": "2026-01-01T00:00:00", "id": "r"})
+
+    assert client.get("/runs/%00").status_code in (400, 404)
+    assert client.get("/runs/%00/tasks", params={"page_token": "x"}).status_code in (400, 404)
+    assert client.get("/runs", params={"page_token": naive}).status_code == 400

@@ -37,6 +37,7 @@ class RunService(Construct):
         certificate_arn: str | None,
         public: bool,
         retention: logs.RetentionDays,
+        service_url: str | None = None,
         tasks: int = 1,
         database: Database | None = None,
     ) -> None:
@@ -124,8 +125,9 @@ class RunService(Construct):
         if database:
             database.allow_from(self.service)
         scheme = "https" if certificate else "http"
-        self.url = f"{scheme}://{self.load_balancer.load_balancer_dns_name}"
-        # Nextflow head jobs post their nf-weblog events here, from inside the VPC.
+        self.url = service_url or f"{scheme}://{self.load_balancer.load_balancer_dns_name}"
+        # Nextflow head jobs post their nf-weblog events here, from inside the VPC (with a
+        # public load balancer and no NAT gateway they cannot reach it: docs/deploy.md).
         container = self.fargate.task_definition.default_container
         container.add_environment("BATCHFLOW_PUBLIC_URL", self.url)
         self._acknowledge_findings(public=public, https=certificate is not None)

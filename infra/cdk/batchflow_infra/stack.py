@@ -13,6 +13,28 @@ from .service import RunService
 from .storage import StagingBucket
 
 
+class ConfigurationError(ValueError):
+    """Context flags that cannot work together; the message says which and why."""
+
+
+def check_configuration(
+    *, certificate_arn: str | None, service_url: str | None, service_tasks: int, database: bool
+) -> None:
+    if certificate_arn and not service_url:
+        raise ConfigurationError(
+            "certificateArn needs serviceUrl, the https:// address its certificate names "
+            "(and a DNS record pointing it at the load balancer): Nextflow head jobs post "
+            "their events there, and TLS to the load balancer's own name would fail"
+        )
+    if service_url and not service_url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"serviceUrl must be an http(s):// URL, got {service_url!r}")
+    if service_tasks > 1 and not database:
+        raise ConfigurationError(
+            f"serviceTasks={service_tasks} needs database=true: without it each service task "
+            "keeps its own runs in memory, and requests would reach the wrong one"
+        )
+
+
 class BatchflowStack(Stack):
     def __init__(
         self,
@@ -22,6 +44,7 @@ class BatchflowStack(Stack):
         nat_gateways: int = 0,
         image_tag: str = "0.1.0",
         certificate_arn: str | None = None,
+        service_url: str | None = None,
         public_service: bool = False,
         work_expiry_days: int = 30,
         max_vcpus: int = 256,
@@ -29,6 +52,12 @@ class BatchflowStack(Stack):
         database: bool = False,
         **kwargs: object,
     ) -> None:
+        check_configuration(
+            certificate_arn=certificate_arn,
+            service_url=service_url,
+            service_tasks=service_tasks,
+            database=database,
+        )
         super().__init__(scope, construct_id, **kwargs)
         network = Network(self, "Network", nat_gateways=nat_gateways)
         storage = StagingBucket(self, "Storage", work_expiry_days=work_expiry_days)
@@ -49,6 +78,7 @@ class BatchflowStack(Stack):
             compute=compute,
             image_tag=image_tag,
             certificate_arn=certificate_arn,
+            service_url=service_url,
             public=public_service,
             retention=retention,
             database=postgres,

@@ -11,13 +11,16 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/* \
     && curl -fsSL "https://github.com/nextflow-io/nextflow/releases/download/v${NXF_VER}/nextflow" -o /usr/local/bin/nextflow \
     && chmod 755 /usr/local/bin/nextflow \
-    && nextflow -version \
-    && chmod -R a+rX /opt/nextflow
+    && nextflow -version
+# The plugins each run's generated nextflow.config names, installed now: a head job in the
+# private subnets has no internet route (no NAT gateway by default) to fetch them later.
+RUN nextflow plugin install nf-amazon,nf-weblog
 WORKDIR /opt/batchflow
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install --no-cache-dir . && rm -rf /root/.cache
-RUN useradd --create-home --uid 10001 nextflow
+RUN useradd --create-home --uid 10001 nextflow && chown -R nextflow /opt/nextflow
+ENV NXF_OFFLINE=true
 USER nextflow
 WORKDIR /home/nextflow
 CMD ["nextflow", "-version"]

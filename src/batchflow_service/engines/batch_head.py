@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,9 @@ ACTIVE_JOBS = frozenset({"SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNIN
 log = logging.getLogger(__name__)
 PROGRESS = (RunState.QUEUED, RunState.INITIALIZING, RunState.RUNNING)
 HEAD_LOG_TAIL = 50
+# A run created shortly before this process started may still be being launched by another
+# replica (a rolling deploy runs old and new side by side); staging takes seconds.
+LAUNCH_GRACE = timedelta(minutes=10)
 ERROR_LINE = re.compile(r"^\s*(\w+(Error|Exception)|Error)\b.*")
 MAX_ERROR_CHARS = 500
 
@@ -157,7 +160,12 @@ class BatchHeadEngine(ABC):
                 )
         else:
             self._workflow_files(request.workflow)
-        encoded = json.dumps(request.params)
+        try:
+            encoded = json.dumps(request.params, allow_nan=False)
+        except ValueError:
+            raise EngineError(
+                "params may not hold NaN or Infinity: JSON has no such numbers"
+            ) from None
         if len(encoded) > self._settings.max_params_bytes:
             raise EngineError(
                 f"params take {len(encoded)} bytes as JSON; at most "
@@ -282,7 +290,7 @@ class BatchHeadEngine(ABC):
 
     async def reconcile(self, runs: list[Run]) -> None:
         for run in runs:
-            if run.head_job_id is None and run.created_at < self._started:
+            if run.head_job_id is None and run.created_at < self._started - LAUNCH_GRACE:
                 with contextlib.suppress(InvalidTransitionError):
                     await self._store.set_state(
                         run.id,
