@@ -39,10 +39,30 @@ def _insert(table: str, columns: Iterable[str]) -> sql.Composed:
     )
 
 
+RUN_FIELDS = sql.SQL(", ").join(map(sql.Identifier, RUN_COLUMNS))
+
+
 def _select_runs(where: sql.Composable) -> sql.Composed:
-    return sql.SQL("SELECT {} FROM runs WHERE {}").format(
-        sql.SQL(", ").join(map(sql.Identifier, RUN_COLUMNS)), where
+    return sql.SQL("SELECT {} FROM runs WHERE {}").format(RUN_FIELDS, where)
+
+
+def _update_run(assignments: str) -> sql.Composed:
+    """UPDATE one run (`WHERE id = %(id)s`), giving back the row as it now is."""
+    return sql.SQL("UPDATE runs SET {} WHERE id = %(id)s RETURNING {}").format(
+        sql.SQL(assignments), RUN_FIELDS
     )
+
+
+SET_STATE = _update_run(
+    "state = %(state)s, reason = COALESCE(%(reason)s, reason),"
+    " started_at = CASE WHEN %(running)s THEN COALESCE(started_at, now()) ELSE started_at END,"
+    " ended_at = CASE WHEN %(final)s THEN now() ELSE ended_at END"
+)
+UPDATE_RUN = _update_run(
+    "outputs = COALESCE(%(outputs)s, outputs),"
+    " head_job_id = COALESCE(%(head_job_id)s, head_job_id),"
+    " weblog_token_sha256 = COALESCE(%(weblog_token_sha256)s, weblog_token_sha256)"
+)
 
 
 UPSERT_TASK = sql.SQL("{} ON CONFLICT (run_id, id) DO UPDATE SET {} RETURNING {}").format(
@@ -156,13 +176,8 @@ class PostgresStore:
             run = await self._get_run(conn, run_id, lock=True)
             if not check_transition(run.state, state):
                 return run
-            await conn.execute(
-                "UPDATE runs SET state = %(state)s,"
-                " reason = COALESCE(%(reason)s, reason),"
-                " started_at = CASE WHEN %(running)s THEN COALESCE(started_at, now())"
-                "   ELSE started_at END,"
-                " ended_at = CASE WHEN %(final)s THEN now() ELSE ended_at END"
-                " WHERE id = %(id)s",
+            cursor = await conn.execute(
+                SET_STATE,
                 {
                     "id": run_id,
                     "state": state.value,
@@ -171,7 +186,7 @@ class PostgresStore:
                     "final": state in FINAL_STATES,
                 },
             )
-            return await self._get_run(conn, run_id)
+            return Run.model_validate(await cursor.fetchone())
 
     async def update_run(
         self,
@@ -183,19 +198,18 @@ class PostgresStore:
     ) -> Run:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(
-                "UPDATE runs SET outputs = COALESCE(%s, outputs),"
-                " head_job_id = COALESCE(%s, head_job_id),"
-                " weblog_token_sha256 = COALESCE(%s, weblog_token_sha256) WHERE id = %s",
-                (
-                    Jsonb(outputs) if outputs is not None else None,
-                    head_job_id,
-                    weblog_token_sha256,
-                    run_id,
-                ),
+                UPDATE_RUN,
+                {
+                    "id": run_id,
+                    "outputs": Jsonb(outputs) if outputs is not None else None,
+                    "head_job_id": head_job_id,
+                    "weblog_token_sha256": weblog_token_sha256,
+                },
             )
-            if cursor.rowcount == 0:
-                raise RunNotFoundError(run_id)
-            return await self._get_run(conn, run_id)
+            row = await cursor.fetchone()
+        if row is None:
+            raise RunNotFoundError(run_id)
+        return Run.model_validate(row)
 
     async def upsert_task(self, task: Task) -> Task:
         async with self._pool.connection() as conn:
