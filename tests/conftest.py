@@ -12,6 +12,7 @@ from botocore.config import Config
 from batchflow_executor.local import LocalAwsConfig, LocalAwsServer
 
 from .postgres_server import find_bindir, throwaway_postgres
+from .prerequisites import missing
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 
@@ -100,9 +101,6 @@ def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server for the session; CI must have one (.ci/run installs it)."""
     bindir = find_bindir()
     if bindir is None:
-        message = "PostgreSQL's server programs (initdb, postgres) are not installed"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        missing("PostgreSQL's server programs (initdb, postgres) are not installed")
     with throwaway_postgres(bindir) as url:
         yield url
