@@ -22,10 +22,21 @@ class CatalogError(ValueError):
 
 class Workflow(BaseModel):
     name: str
+    folder: Path
     description: str
     engines: list[Literal["snakemake", "nextflow", "mock"]] = Field(min_length=1)
     tools: list[str] = Field(default_factory=list, description="Programs its jobs call")
     params_schema: dict[str, Any] | None = None
+
+    def check_params(self, params: dict[str, Any]) -> None:
+        """Raises CatalogError naming the first parameter the schema refuses."""
+        if self.params_schema is None:
+            return
+        validator = jsonschema.validators.validator_for(self.params_schema)(self.params_schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(params))
+        if error is not None:
+            where = "params" + "".join(f"[{part!r}]" for part in error.absolute_path)
+            raise CatalogError(f"{where}: {error.message[:300]}")
 
 
 class Catalog:
@@ -48,22 +59,12 @@ class Catalog:
             )
         return _load(self.folder / name)
 
-    def check_params(self, name: str, params: dict[str, Any]) -> None:
-        schema = self.get(name).params_schema
-        if schema is None:
-            return
-        validator = jsonschema.validators.validator_for(schema)(schema)
-        error = jsonschema.exceptions.best_match(validator.iter_errors(params))
-        if error is not None:
-            where = "params" + "".join(f"[{part!r}]" for part in error.absolute_path)
-            raise CatalogError(f"{where}: {error.message[:300]}")
-
 
 def _load(folder: Path) -> Workflow:
     try:
         manifest = yaml.safe_load((folder / MANIFEST).read_text()) or {}
         schema_file = folder / PARAMS_SCHEMA
         schema = yaml.safe_load(schema_file.read_text()) if schema_file.is_file() else None
-        return Workflow(name=folder.name, params_schema=schema, **manifest)
+        return Workflow(name=folder.name, folder=folder, params_schema=schema, **manifest)
     except (yaml.YAMLError, ValidationError, TypeError) as error:
         raise CatalogError(f"the catalog entry {folder.name!r} is broken: {error}") from None

@@ -36,15 +36,14 @@ def test_the_shipped_catalog_lists_every_workflow_with_a_valid_schema() -> None:
 )
 def test_bad_params_are_refused_naming_the_field(params, message) -> None:
     with pytest.raises(CatalogError) as caught:
-        Catalog(CATALOG).check_params("variant-calling", params)
+        Catalog(CATALOG).get("variant-calling").check_params(params)
 
     assert message in str(caught.value)
 
 
 def test_good_params_and_defaults_pass() -> None:
-    Catalog(CATALOG).check_params("variant-calling", {})
-    Catalog(CATALOG).check_params(
-        "msa",
+    Catalog(CATALOG).get("variant-calling").check_params({})
+    Catalog(CATALOG).get("msa").check_params(
         {
             "sequences": [
                 {"id": "a", "species": 1, "start": 1, "end": 100},

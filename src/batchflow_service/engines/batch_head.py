@@ -25,7 +25,7 @@ from batchflow_executor.jobspec import DefinitionSpec
 from batchflow_executor.queues import QueuePlatforms
 
 from ..attachments import Attachment, AttachmentError, safe_relative_path
-from ..catalog import Catalog, CatalogError
+from ..catalog import Catalog, CatalogError, Workflow
 from ..models import Run, RunRequest, Task, dump_stored
 from ..s3paths import S3Prefix
 from ..settings import Settings
@@ -148,6 +148,7 @@ class BatchHeadEngine(ABC):
     # Accepting and launching a run
 
     def check_request(self, request: RunRequest, attachments: list[Attachment]) -> dict[str, Any]:
+        listed = None
         if attachments:
             try:
                 entry = safe_relative_path(request.workflow, "workflow_url")
@@ -159,7 +160,8 @@ class BatchHeadEngine(ABC):
                     "URLs are not fetched"
                 )
         else:
-            self._workflow_files(request.workflow)
+            listed = self._catalog_entry(request.workflow)
+            self._workflow_files(listed)
         try:
             encoded = json.dumps(request.params, allow_nan=False)
         except ValueError:
@@ -172,28 +174,31 @@ class BatchHeadEngine(ABC):
                 f"{self._settings.max_params_bytes} are accepted"
             )
         params = self._check_params(request.params)
-        if not attachments:
+        if listed is not None:
             try:
-                Catalog(self._settings.catalog_dir).check_params(request.workflow, request.params)
+                listed.check_params(request.params)
             except CatalogError as error:
                 raise EngineError(str(error)) from None
         return params
 
-    def _workflow_files(self, workflow: str) -> list[Path]:
-        catalog = Catalog(self._settings.catalog_dir)
+    def _catalog_entry(self, workflow: str) -> Workflow:
+        """The catalog's entry for `workflow`, if this engine runs it; else EngineError."""
         try:
-            listed = catalog.get(workflow)
+            listed = Catalog(self._settings.catalog_dir).get(workflow)
         except CatalogError as error:
             raise EngineError(str(error)) from None
-        folder = catalog.folder / workflow
-        if self.name not in listed.engines or not (folder / self.entry).is_file():
+        if self.name not in listed.engines or not (listed.folder / self.entry).is_file():
             raise EngineError(
                 f"workflow {workflow} runs with {', '.join(listed.engines)}, not {self.name}"
             )
+        return listed
+
+    def _workflow_files(self, listed: Workflow) -> list[Path]:
+        folder = listed.folder
         files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()]
         if len(files) > self._settings.max_workflow_files:
             raise EngineError(
-                f"workflow {workflow} has more than {self._settings.max_workflow_files} files"
+                f"workflow {listed.name} has more than {self._settings.max_workflow_files} files"
             )
         return files
 
@@ -231,9 +236,9 @@ class BatchHeadEngine(ABC):
             key = prefix.key(f"workflow/{attachment.name}")
             self._s3.put_object(Bucket=prefix.bucket, Key=key, Body=attachment.content)
         if not run.uploaded:
-            folder = self._settings.catalog_dir.resolve() / run.workflow
-            for path in self._workflow_files(run.workflow):
-                key = prefix.key(f"workflow/{path.relative_to(folder).as_posix()}")
+            listed = self._catalog_entry(run.workflow)
+            for path in self._workflow_files(listed):
+                key = prefix.key(f"workflow/{path.relative_to(listed.folder).as_posix()}")
                 self._s3.upload_file(str(path), prefix.bucket, key)
         for name, body in files.items():
             self._s3.put_object(Bucket=prefix.bucket, Key=prefix.key(name), Body=body)
