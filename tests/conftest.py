@@ -9,7 +9,7 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from batchflow_executor.local import LocalAwsConfig, LocalAwsServer
+from batchflow_local import LocalAwsConfig, LocalAwsServer
 
 from .postgres_server import find_bindir, throwaway_postgres
 from .prerequisites import missing

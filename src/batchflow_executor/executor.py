@@ -12,21 +12,23 @@ from snakemake_interface_executor_plugins.executors.base import SubmittedJobInfo
 from snakemake_interface_executor_plugins.executors.remote import RemoteExecutor
 from snakemake_interface_executor_plugins.jobs import JobExecutorInterface
 
-from .events import EventLog
-from .jobdefs import JobDefinitions
-from .joblogs import DEFAULT_LOG_GROUP, read_log, save_log
+from batchflow_aws import AwsError
+from batchflow_aws.jobdefs import DefinitionSpec, JobDefinitions
+from batchflow_aws.jobnames import job_name
+from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log
+from batchflow_aws.queues import QueuePlatforms
+
+from .events import EventLog, TaskEvent, TaskEventName
+from .failure_logs import save_log
 from .jobspec import (
-    DefinitionSpec,
     checked_platform,
     ephemeral_storage_gib,
-    job_name,
     job_size,
     parse_tags,
     retry_strategy,
     rule_override,
     timeout_seconds,
 )
-from .queues import QueuePlatforms
 from .settings import ExecutorSettings
 
 DESCRIBE_BATCH = 100
@@ -44,15 +46,31 @@ class Executor(RemoteExecutor):
     def __post_init__(self) -> None:
         self.settings: ExecutorSettings = self.workflow.executor_settings
         self.run_id = self.settings.run_id or uuid.uuid4().hex
-        from .aws import AwsCaller, make_clients  # boto3 loads only when a workflow runs
+        # boto3 loads only when a workflow runs, not on every `snakemake --version`.
+        from batchflow_aws.calls import AwsCaller
+        from batchflow_aws.clients import make_clients
 
         self.call = AwsCaller()
-        self.batch, self.logs = make_clients(self.settings.region)
+        try:
+            self.batch, self.logs = make_clients(self.settings.region, "batch", "logs")
+        except AwsError as error:
+            raise WorkflowError(f"{error}; or set --batchflow-region") from None
         self.definitions = JobDefinitions(self.batch, self.call)
         self.platforms = QueuePlatforms(self.batch, self.call)
         self.events = EventLog(self.settings.events_file)
         self.tags = parse_tags(self.settings.tags)
+        self.default_image = self.settings.image or self._container_image()
         self.environment = self._job_environment()
+
+    def _container_image(self) -> str | None:
+        """Snakemake's standard --container-image, for when --batchflow-image is not given."""
+        image = getattr(self.workflow.remote_execution_settings, "container_image", None)
+        if image:
+            self.logger.info(
+                f"batchflow: rule jobs run in Snakemake's --container-image {image} (no "
+                "--batchflow-image given); it must provide snakemake-storage-plugin-s3"
+            )
+        return image
 
     def _job_environment(self) -> list[dict[str, str]]:
         """Variables for every job; storage credentials stay out (a job role supplies them)."""
@@ -76,12 +94,12 @@ class Executor(RemoteExecutor):
             self.run_job_pre(job)
             try:
                 requests.append((job, self._request(job)))
-            except WorkflowError as error:
+            except (WorkflowError, AwsError) as error:
                 self.report_job_error(SubmittedJobInfo(job), msg=str(error))
         with ThreadPoolExecutor(max(1, self.settings.submit_concurrency)) as pool:
             outcomes = list(pool.map(self._submit, requests))
         for (job, request), outcome in zip(requests, outcomes, strict=True):
-            if isinstance(outcome, WorkflowError):
+            if isinstance(outcome, AwsError):
                 self.report_job_error(SubmittedJobInfo(job), msg=str(outcome))
                 continue
             info = SubmittedJobInfo(
@@ -90,24 +108,25 @@ class Executor(RemoteExecutor):
             self.report_job_submission(info)
             self._event("submitted", info, queue=request["jobQueue"], name=request["jobName"])
 
-    def _submit(self, request: tuple[JobExecutorInterface, dict[str, Any]]) -> str | WorkflowError:
+    def _submit(self, request: tuple[JobExecutorInterface, dict[str, Any]]) -> str | AwsError:
         job, params = request
         try:
             response = self.call(
                 f"SubmitJob for rule {job.name} (job {job.jobid})", self.batch.submit_job, **params
             )
-        except WorkflowError as error:
+        except AwsError as error:
             return error
         return response["jobId"]
 
     def _request(self, job: JobExecutorInterface) -> dict[str, Any]:
         resources = job.resources
         queue = rule_override(resources, "queue", self.settings.job_queue)
-        image = rule_override(resources, "image", self.settings.image)
+        image = rule_override(resources, "image", self.default_image)
         if not queue or not image:
             raise WorkflowError(
                 "batchflow needs a job queue and an image: set --batchflow-job-queue and "
-                "--batchflow-image (or the rule's batchflow_queue and batchflow_image resources)"
+                "--batchflow-image or --container-image (or the rule's batchflow_queue and "
+                "batchflow_image resources)"
             )
         forced = rule_override(resources, "platform", None)
         platform = (
@@ -167,7 +186,10 @@ class Executor(RemoteExecutor):
         described: dict[str, dict[str, Any]] = {}
         for chunk in chunks(list(by_id), DESCRIBE_BATCH):
             async with self.status_rate_limiter:
-                response = self.call("DescribeJobs", self.batch.describe_jobs, jobs=chunk)
+                try:
+                    response = self.call("DescribeJobs", self.batch.describe_jobs, jobs=chunk)
+                except AwsError as error:
+                    raise WorkflowError(str(error)) from error
             described.update({job["jobId"]: job for job in response["jobs"]})
         for job_id, info in by_id.items():
             description = described.get(job_id)
@@ -220,7 +242,7 @@ class Executor(RemoteExecutor):
         if stream:
             try:
                 lines = read_log(self.logs, self.call, group, stream)
-            except WorkflowError as error:
+            except AwsError as error:
                 summary += f"\nIts log {group}/{stream} could not be read: {error}"
             else:
                 saved = save_log(f"{info.job.name}-{info.job.jobid}-{info.external_jobid}", lines)
@@ -249,7 +271,7 @@ class Executor(RemoteExecutor):
         for error in failures:
             self.logger.error(f"batchflow: {error}")
 
-    def _terminate(self, info: SubmittedJobInfo) -> WorkflowError | None:
+    def _terminate(self, info: SubmittedJobInfo) -> AwsError | None:
         try:
             self.call(
                 f"TerminateJob {info.external_jobid}",
@@ -257,22 +279,24 @@ class Executor(RemoteExecutor):
                 jobId=info.external_jobid,
                 reason="Cancelled by Snakemake",
             )
-        except WorkflowError as error:
+        except AwsError as error:
             return error
         return None
 
-    def _event(self, event: str, info: SubmittedJobInfo, **fields: Any) -> None:
+    def _event(self, event: TaskEventName, info: SubmittedJobInfo, **fields: Any) -> None:
         job = info.job
         wildcards = getattr(job, "wildcards", None)
         self.events.write(
-            event,
-            run_id=self.run_id,
-            batch_job_id=info.external_jobid,
-            rule=job.name,
-            jobid=job.jobid,
-            attempt=job.attempt,
-            wildcards=dict(wildcards.items()) if wildcards else {},
-            **fields,
+            TaskEvent(
+                event=event,
+                run_id=self.run_id,
+                batch_job_id=info.external_jobid or "",
+                rule=job.name,
+                jobid=job.jobid,
+                attempt=job.attempt,
+                wildcards={str(k): str(v) for k, v in wildcards.items()} if wildcards else {},
+                **fields,
+            )
         )
 
 

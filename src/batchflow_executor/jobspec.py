@@ -1,80 +1,24 @@
-"""A Snakemake job, turned into the AWS Batch job definition and SubmitJob request it needs."""
+"""A Snakemake job's resources, turned into what its SubmitJob request asks of AWS Batch."""
 
-import hashlib
-import json
 import math
-import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from snakemake_interface_common.exceptions import WorkflowError
 
-from .fargate import describe_fargate_choices, fargate_memory_choices, round_up_to_fargate
+from batchflow_aws.fargate import (
+    describe_fargate_choices,
+    fargate_memory_choices,
+    round_up_to_fargate,
+)
+from batchflow_aws.jobdefs import DEFAULT_MEMORY_MIB
 
-DEFAULT_MEMORY_MIB = 2048
 FARGATE_FREE_STORAGE_GIB = 20
 FARGATE_MAX_STORAGE_GIB = 200
 MIN_TIMEOUT_SECONDS = 60
 SPOT_RECLAIM = "Host EC2*"
-INVALID_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]+")
 PLATFORMS = ("EC2", "FARGATE")
-
-
-@dataclass(frozen=True)
-class DefinitionSpec:
-    """Everything a job definition fixes; jobs that agree on it share one definition."""
-
-    image: str
-    platform: str
-    job_role: str | None = None
-    execution_role: str | None = None
-    log_group: str | None = None
-    assign_public_ip: bool = False
-    ephemeral_storage_gib: int | None = None
-
-    @property
-    def digest(self) -> str:
-        canonical = json.dumps(asdict(self), sort_keys=True).encode()
-        return hashlib.sha256(canonical).hexdigest()[:20]
-
-    @property
-    def name(self) -> str:
-        return f"batchflow-{self.digest}"
-
-    def registration(self) -> dict[str, Any]:
-        fargate = self.platform == "FARGATE"
-        container: dict[str, Any] = {
-            "image": self.image,
-            "resourceRequirements": [
-                {"type": "VCPU", "value": "0.25" if fargate else "1"},
-                {"type": "MEMORY", "value": "512" if fargate else str(DEFAULT_MEMORY_MIB)},
-            ],
-        }
-        if self.job_role:
-            container["jobRoleArn"] = self.job_role
-        if self.execution_role:
-            container["executionRoleArn"] = self.execution_role
-        if self.log_group:
-            container["logConfiguration"] = {
-                "logDriver": "awslogs",
-                "options": {"awslogs-group": self.log_group},
-            }
-        if fargate:
-            container["networkConfiguration"] = {
-                "assignPublicIp": "ENABLED" if self.assign_public_ip else "DISABLED"
-            }
-            container["fargatePlatformConfiguration"] = {"platformVersion": "LATEST"}
-            if self.ephemeral_storage_gib:
-                container["ephemeralStorage"] = {"sizeInGiB": self.ephemeral_storage_gib}
-        return {
-            "jobDefinitionName": self.name,
-            "type": "container",
-            "platformCapabilities": [self.platform],
-            "containerProperties": container,
-            "propagateTags": True,
-            "tags": {"batchflow:spec": self.digest},
-        }
 
 
 @dataclass
@@ -173,16 +117,6 @@ def retry_strategy(spot_retries: int) -> dict[str, Any]:
             {"onReason": "*", "action": "EXIT"},
         ],
     }
-
-
-def run_job_prefix(run_id: str) -> str:
-    """Every job of a run starts with this, so ListJobs' JOB_NAME filter finds them all."""
-    return f"bf-{INVALID_NAME_CHARACTERS.sub('-', run_id[:12])}-"
-
-
-def job_name(rule: str, jobid: int, run_id: str) -> str:
-    rest = INVALID_NAME_CHARACTERS.sub("-", f"{rule}-{jobid}").strip("-_") or "job"
-    return (run_job_prefix(run_id) + rest)[:128]
 
 
 def parse_tags(pairs: list[str]) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The executor's settings: `--batchflow-*` flags, profile keys, or SNAKEMAKE_BATCHFLOW_* variables.
 
 Imported by Snakemake on every start, so nothing heavy is imported here. Snakemake's settings
-parser understands `Optional[X]` but not `Optional[X]`, hence the older spelling.
+parser understands `Optional[X]` but not `X | None`, hence the older spelling.
 """
 
 from dataclasses import dataclass, field
@@ -37,9 +37,9 @@ class ExecutorSettings(ExecutorSettingsBase):
         default=None,
         metadata={
             "help": "Container image for rule jobs; it must provide python with snakemake and "
-            "snakemake-storage-plugin-s3. A rule's batchflow_image resource overrides it.",
+            "snakemake-storage-plugin-s3. Default: Snakemake's --container-image. A rule's "
+            "batchflow_image resource overrides it.",
             "env_var": True,
-            "required": True,
         },
     )
     region: Optional[str] = field(

@@ -14,6 +14,14 @@ from pydantic import BaseModel, Field, ValidationError
 
 MANIFEST = "workflow.yaml"
 PARAMS_SCHEMA = "config.schema.yaml"
+INSTALLED_CATALOG = Path(__file__).resolve().parent / "workflows"
+CHECKOUT_CATALOG = Path(__file__).resolve().parents[2] / "workflows"
+
+
+def default_catalog_dir() -> Path:
+    """The catalog a wheel carries inside this package, else the checkout's `workflows/` (an
+    editable install)."""
+    return INSTALLED_CATALOG if INSTALLED_CATALOG.is_dir() else CHECKOUT_CATALOG
 
 
 class CatalogError(ValueError):

@@ -6,7 +6,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-CATALOG = Path(__file__).resolve().parents[2] / "workflows"
+from .catalog import default_catalog_dir
+
+CATALOG = default_catalog_dir()
 
 
 class Settings(BaseSettings):

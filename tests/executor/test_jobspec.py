@@ -2,9 +2,7 @@ import pytest
 from snakemake_interface_common.exceptions import WorkflowError
 
 from batchflow_executor.jobspec import (
-    DefinitionSpec,
     ephemeral_storage_gib,
-    job_name,
     job_size,
     parse_tags,
     retry_strategy,
@@ -95,13 +93,6 @@ def test_spot_reclaims_retry_and_everything_else_exits() -> None:
         retry_strategy(10)
 
 
-def test_job_names_are_valid_batch_names_led_by_their_run() -> None:
-    assert job_name("call.variants", 12, "0123456789abcdef") == "bf-0123456789ab-call-variants-12"
-    long_name = job_name("x" * 200, 1, "run")
-    assert len(long_name) == 128
-    assert long_name.startswith("bf-run-")
-
-
 def test_tags_are_parsed_and_bad_ones_named() -> None:
     assert parse_tags(["project=genomics", "owner = ana "]) == {
         "project": "genomics",
@@ -116,31 +107,3 @@ def test_tags_are_parsed_and_bad_ones_named() -> None:
 def test_rule_resources_override_settings() -> None:
     assert rule_override({"batchflow_queue": "gpu"}, "queue", "default") == "gpu"
     assert rule_override({}, "queue", "default") == "default"
-
-
-def test_definition_spec_hash_is_stable_and_content_addressed() -> None:
-    one = DefinitionSpec(image="repo/task:1", platform="EC2")
-    same = DefinitionSpec(image="repo/task:1", platform="EC2")
-    other = DefinitionSpec(image="repo/task:2", platform="EC2")
-
-    assert one.name == same.name
-    assert one.name != other.name
-    assert one.name.startswith("batchflow-")
-
-
-def test_fargate_definition_carries_network_roles_and_storage() -> None:
-    spec = DefinitionSpec(
-        image="repo/task:1",
-        platform="FARGATE",
-        job_role="arn:aws:iam::1:role/job",
-        execution_role="arn:aws:iam::1:role/exec",
-        log_group="/batchflow/jobs",
-        assign_public_ip=True,
-        ephemeral_storage_gib=50,
-    )
-
-    container = spec.registration()["containerProperties"]
-    assert container["networkConfiguration"] == {"assignPublicIp": "ENABLED"}
-    assert container["executionRoleArn"] == "arn:aws:iam::1:role/exec"
-    assert container["ephemeralStorage"] == {"sizeInGiB": 50}
-    assert container["logConfiguration"]["options"] == {"awslogs-group": "/batchflow/jobs"}

@@ -11,10 +11,11 @@ from botocore.stub import Stubber
 from snakemake_interface_executor_plugins.executors.base import SubmittedJobInfo
 from throttler import Throttler
 
-from batchflow_executor.aws import CLIENT_CONFIG, AwsCaller
+from batchflow_aws.calls import AwsCaller
+from batchflow_aws.clients import CLIENT_CONFIG
+from batchflow_aws.logs import read_log_from
 from batchflow_executor.events import EventLog
 from batchflow_executor.executor import Executor
-from batchflow_executor.joblogs import read_log_from
 from batchflow_executor.settings import ExecutorSettings
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from batchflow_executor.local import LocalAwsServer
+from batchflow_local import LocalAwsServer
 
 FINAL = ("SUCCEEDED", "FAILED")
 

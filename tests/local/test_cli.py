@@ -73,7 +73,7 @@ SCENARIO = textwrap.dedent(
 
 
 def batchflow(*args: str) -> list[str]:
-    return [sys.executable, "-m", "batchflow_service.cli", *args]
+    return [sys.executable, "-m", "batchflow_cli", *args]
 
 
 def start_local(workdir: Path) -> tuple[subprocess.Popen[str], dict[str, str]]:

@@ -1,7 +1,7 @@
 import httpx
 import pytest
 
-from batchflow_executor.local.app import service_of
+from batchflow_local.app import service_of
 
 
 @pytest.fixture

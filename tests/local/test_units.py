@@ -2,12 +2,12 @@
 
 import pytest
 
-from batchflow_executor.fargate import describe_fargate_choices, fargate_memory_choices
-from batchflow_executor.local.errors import AwsError
-from batchflow_executor.local.pagination import paginate
-from batchflow_executor.local.retry import should_retry
-from batchflow_executor.local.runner import MAX_EVENT_BYTES, LineSplitter, exit_code_of
-from batchflow_executor.local.scheduler import spot_reclaim_reason, substitute_parameters
+from batchflow_aws.fargate import describe_fargate_choices, fargate_memory_choices
+from batchflow_local.errors import AwsError
+from batchflow_local.pagination import paginate
+from batchflow_local.retry import should_retry
+from batchflow_local.runner import MAX_EVENT_BYTES, LineSplitter, exit_code_of
+from batchflow_local.scheduler import spot_reclaim_reason, substitute_parameters
 
 SPOT = "Host EC2 (instance i-0123456789abcdef0) terminated."
 

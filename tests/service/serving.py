@@ -35,7 +35,7 @@ def start_serve(port: int, environment: dict[str, str], log: Path) -> subprocess
     command = [
         sys.executable,
         "-m",
-        "batchflow_service.cli",
+        "batchflow_cli",
         "serve",
         "--no-local-aws",
         "--port",

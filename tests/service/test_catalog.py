@@ -74,7 +74,7 @@ def test_the_api_refuses_bad_params_with_400_before_launching(aws_environment) -
 
 
 def test_the_demo_picks_an_engine_that_runs_here_and_names_missing_tools(tmp_path) -> None:
-    from batchflow_service.demo import DemoError, choose_engine
+    from batchflow_cli.demo import DemoError, choose_engine
 
     for name, manifest in {
         "both": "description: x\nengines: [nextflow, snakemake]\n",

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from typer.testing import CliRunner
 
-from batchflow_service.cli import app
-from batchflow_service.serve import ServiceThread
+from batchflow_cli.main import app
+from batchflow_cli.serving import ServiceThread
 from batchflow_service.settings import Settings
 
 runner = CliRunner()
@@ -91,7 +91,7 @@ def test_an_unreachable_service_is_named(monkeypatch) -> None:
 
 def test_serve_refuses_to_expose_the_embedded_local_aws() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "batchflow_service.cli", "serve", "--host", "0.0.0.0"],
+        [sys.executable, "-m", "batchflow_cli", "serve", "--host", "0.0.0.0"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from batchflow_service.head import RUN_CONFIG, HeadJob
+from batchflow_service.engines.snakemake.head import RUN_CONFIG, HeadJob
 
 JOB = HeadJob(
     prefix="s3://bucket/runs/r1",

@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from batchflow_service import nextflow_head
-from batchflow_service.nextflow_config import (
+from batchflow_cli.profiles import nextflow_config, read_stack_outputs
+from batchflow_service.engines.nextflow import head as nextflow_head
+from batchflow_service.engines.nextflow.config import (
     AwsBatchConfig,
     groovy_string,
     profile_config,
     run_config,
 )
-from batchflow_service.nextflow_head import NextflowHead, main, nextflow_run_name
-from batchflow_service.profiles import nextflow_config, read_stack_outputs
+from batchflow_service.engines.nextflow.head import NextflowHead, main, nextflow_run_name
 
 WORKFLOW = Path(__file__).resolve().parents[2] / "workflows" / "variant-calling"
 OUTPUTS = Path(__file__).with_name("data") / "stack-outputs.json"
@@ -129,7 +129,7 @@ def test_the_head_job_command_is_an_argument_list_of_flag_value_pairs() -> None:
     assert head.cli_command() == [
         "python3",
         "-m",
-        "batchflow_service.nextflow_head",
+        "batchflow_service.engines.nextflow.head",
         f"--prefix=s3://bucket/runs/{RUN_ID}",
         f"--run-name=batchflow-{RUN_ID}",
         "--main-script=-c evil.nf",

@@ -11,8 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from batchflow_service.app import create_app
+from batchflow_service.engines.nextflow.tokens import digest
 from batchflow_service.settings import Settings
-from batchflow_service.tokens import digest
 
 BUCKET = "batchflow-local"
 FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
@@ -74,7 +74,7 @@ def test_a_launch_stages_the_pipeline_its_params_and_a_config_with_the_runs_secr
     assert response.status_code == 201
     names = {item["Key"].removeprefix(f"{prefix}/workflow/") for item in listed}
     assert {"main.nf", "nextflow.config", "scripts/summarize.py"} <= names
-    assert params == {"samples": ["a"], "outdir": f"s3://{BUCKET}/{prefix}/results"}
+    assert params == {"samples": ["a"], "outdir": f"s3://{BUCKET}/{prefix}/outputs"}
     assert run["params"] == {"samples": ["a"]}
     assert f"workDir = 's3://{BUCKET}/work/{run['id']}'" in config
     assert "    container = 'registry.example/batchflow/task:test'" in config
@@ -95,7 +95,7 @@ def test_the_head_job_runs_the_nextflow_head_image_with_an_argument_list(service
     assert job["container"]["command"] == [
         "python3",
         "-m",
-        "batchflow_service.nextflow_head",
+        "batchflow_service.engines.nextflow.head",
         f"--prefix=s3://{BUCKET}/runs/{run['id']}",
         f"--run-name=batchflow-{run['id']}",
         "--main-script=main.nf",

@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from batchflow_service.states import RunState
-from batchflow_service.weblog_events import (
+from batchflow_service.engines.nextflow.events import (
     UNKNOWN_EXIT,
     WeblogEvent,
     task_from_trace,
     updated_task,
 )
+from batchflow_service.states import RunState
 
 DATA = Path(__file__).with_name("data")
 

@@ -1,6 +1,6 @@
 """Nextflow runs end to end on the local AWS, with a stand-in for Nextflow itself.
 
-The service runs on a real port; the head job is the real `batchflow_service.nextflow_head`,
+The service runs on a real port; the head job is the real `batchflow_service.engines.nextflow.head`,
 which fetches the staged run from S3 and starts "Nextflow": here data/fake_nextflow.py, which
 posts a recorded nf-weblog sequence to the weblog URL of the run's generated config. Nothing
 else is replaced; what Nextflow would do with AWS Batch is not run (see docs/nextflow.md).
@@ -85,7 +85,7 @@ def test_a_run_completes_with_the_tasks_its_events_reported(
     assert len(tasks) == 11
     assert {t["state"] for t in tasks} == {"COMPLETE"}
     assert done["outputs"]["files"] == [
-        f"s3://batchflow-local/runs/{done['id']}/results/variants.json"
+        f"s3://batchflow-local/runs/{done['id']}/outputs/variants.json"
     ]
     assert f"Nextflow started batchflow-{done['id']}" in "\n".join(log)
     assert "Nextflow finished: success" in log

@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from batchflow_service.app import create_app
+from batchflow_service.engines.nextflow.tokens import new_token
 from batchflow_service.models import Run
 from batchflow_service.settings import Settings
-from batchflow_service.tokens import new_token
 
 from .serving import wait_until_final
 
@@ -207,7 +207,7 @@ def test_a_succeeded_head_job_completes_the_run_with_its_published_results(
 ) -> None:
     head = submit_job(batch, ["true"])
     run_id, token = new_run(memory_service, head_job_id=head)
-    key = f"runs/{run_id}/results/variants.json"
+    key = f"runs/{run_id}/outputs/variants.json"
     s3.put_object(Bucket="batchflow-local", Key=key, Body=b"{}")
 
     replay(memory_service, run_id, token, recorded("variant-calling"))
@@ -215,7 +215,7 @@ def test_a_succeeded_head_job_completes_the_run_with_its_published_results(
 
     assert done["state"] == "COMPLETE"
     assert done["outputs"] == {
-        "prefix": f"s3://batchflow-local/runs/{run_id}/results/",
+        "prefix": f"s3://batchflow-local/runs/{run_id}/outputs/",
         "files": [f"s3://batchflow-local/{key}"],
     }
 

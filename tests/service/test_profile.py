@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from batchflow_service.cli import app
+from batchflow_cli.main import app
 
 OUTPUTS = Path(__file__).with_name("data") / "stack-outputs.json"
 WORKFLOW = Path(__file__).resolve().parents[1] / "executor" / "workflows" / "scatter"

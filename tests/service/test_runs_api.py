@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from batchflow_service import pages
+from batchflow_service.api import pages
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 

@@ -59,8 +59,8 @@ def test_quickstart_runs_to_complete_with_its_tasks_outputs_and_log(aws_environm
     key = summary_uri.removeprefix("s3://batchflow-local/")
     summary = json.loads(s3.get_object(Bucket="batchflow-local", Key=key)["Body"].read())
     assert [row["sample"] for row in summary["samples"]] == ["x", "y"]
-    assert done["outputs"]["prefix"] == f"s3://batchflow-local/runs/{run['id']}/results/"
-    assert key == f"runs/{run['id']}/results/results/summary.json"
+    assert done["outputs"]["prefix"] == f"s3://batchflow-local/runs/{run['id']}/outputs/"
+    assert key == f"runs/{run['id']}/outputs/results/summary.json"
     working_copy = f"work/{run['id']}/results/summary.json"
     assert s3.head_object(Bucket="batchflow-local", Key=working_copy)["ContentLength"] > 0
     assert any(line.startswith("batchflow head:") for line in log["lines"])
@@ -177,7 +177,7 @@ def test_the_demo_command_runs_quickstart_end_to_end() -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BATCHFLOW_"))}
 
     result = subprocess.run(
-        [sys.executable, "-m", "batchflow_service.cli", "demo"],
+        [sys.executable, "-m", "batchflow_cli", "demo"],
         env=environment,
         capture_output=True,
         text=True,

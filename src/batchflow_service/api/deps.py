@@ -5,6 +5,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from ..engines import Engine
+from ..runs import RunService
+from ..settings import Settings
 from ..store import RunStore
 
 
@@ -16,5 +18,15 @@ def get_engines(request: Request) -> dict[str, Engine]:
     return request.app.state.engines
 
 
+def get_runs(request: Request) -> RunService:
+    return request.app.state.runs
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
 StoreDep = Annotated[RunStore, Depends(get_store)]
 EnginesDep = Annotated[dict[str, Engine], Depends(get_engines)]
+RunsDep = Annotated[RunService, Depends(get_runs)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

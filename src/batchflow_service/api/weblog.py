@@ -11,9 +11,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 
 from ..engines.nextflow import NextflowEngine
+from ..engines.nextflow.events import EventOutcome, WeblogEvent
+from ..engines.nextflow.tokens import token_matches
 from ..models import ErrorResponse
-from ..tokens import token_matches
-from ..weblog_events import EventOutcome, WeblogEvent
+from ..validation import describe_errors
 from .deps import EnginesDep, StoreDep
 
 router = APIRouter(prefix="/nextflow", tags=["nextflow"])
@@ -78,9 +79,6 @@ async def receive_event(
     try:
         event = WeblogEvent.model_validate_json(body)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in e['loc']) or 'body'}: {e['msg']}"
-            for e in error.errors()[:5]
-        )
+        problems = describe_errors(error.errors(), limit=5)
         raise HTTPException(422, f"not an nf-weblog event: {problems}") from None
     return await engine.record_event(run, event)

@@ -6,12 +6,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 
-from .. import forms, pages
-from ..engines import EngineError
 from ..models import Run, RunRequest, Task
-from ..states import FINAL_STATES, RunState
-from .deps import EnginesDep, StoreDep
-from .runs import start_run
+from . import forms, pages
+from .deps import EnginesDep, RunsDep, StoreDep
 from .wes_models import (
     DefaultWorkflowEngineParameter,
     Log,
@@ -163,17 +160,11 @@ async def get_service_info(request: Request, store: StoreDep, engines: EnginesDe
 
 @router.get("/runs", responses=BAD_REQUEST, response_model_exclude_none=True)
 async def list_runs(
-    store: StoreDep,
+    service: RunsDep,
     page_size: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
     page_token: Annotated[str | None, Query()] = None,
 ) -> RunListResponse:
-    size = _page_size(page_size, 50)
-    before = pages.run_cursor(page_token) if page_token else None
-    runs = await store.list_runs(before=before, limit=size + 1)
-    token = ""
-    if len(runs) > size:
-        runs = runs[:size]
-        token = pages.encode({"created_at": runs[-1].created_at.isoformat(), "id": runs[-1].id})
+    runs, token = await service.list_runs(_page_size(page_size, 50), page_token)
     return RunListResponse(
         runs=[
             RunSummary(
@@ -190,7 +181,7 @@ async def list_runs(
 
 
 @router.post("/runs", responses=BAD_REQUEST, openapi_extra=RUN_FORM)
-async def run_workflow(request: Request, store: StoreDep, engines: EnginesDep) -> RunId:
+async def run_workflow(request: Request, runs: RunsDep) -> RunId:
     form = await forms.read_form(request, "RunWorkflow")
     try:
         workflow_type = forms.text(form, "workflow_type")
@@ -221,11 +212,9 @@ async def run_workflow(request: Request, store: StoreDep, engines: EnginesDep) -
             params=wes_request.workflow_params,
             tags=wes_request.tags,
         )
-        run = await start_run(run_request, attachments, store, engines, wes_request.model_dump())
-    except EngineError as error:
-        raise HTTPException(400, str(error)) from None
     except ValidationError as error:
         raise HTTPException(400, f"invalid run request: {error.errors()[0]['msg']}") from None
+    run = await runs.submit(run_request, attachments, wes_request.model_dump())
     return RunId(run_id=run.id)
 
 
@@ -234,8 +223,8 @@ def _log_url(request: Request, path: str) -> str:
 
 
 @router.get("/runs/{run_id}", responses=NOT_FOUND, response_model_exclude_none=True)
-async def get_run_log(run_id: str, request: Request, store: StoreDep) -> RunLog:
-    run = await store.get_run(run_id)
+async def get_run_log(run_id: str, request: Request, runs: RunsDep) -> RunLog:
+    run = await runs.get(run_id)
     log_url = _log_url(request, f"/runs/{run.id}/logs")
     return RunLog(
         run_id=run.id,
@@ -269,8 +258,8 @@ def _original_request(run: Run) -> WesRunRequest:
 
 
 @router.get("/runs/{run_id}/status", responses=NOT_FOUND)
-async def get_run_status(run_id: str, store: StoreDep) -> RunStatus:
-    run = await store.get_run(run_id)
+async def get_run_status(run_id: str, runs: RunsDep) -> RunStatus:
+    run = await runs.get(run_id)
     return RunStatus(run_id=run.id, state=run.state)
 
 
@@ -291,37 +280,24 @@ def _task_log(request: Request, task: Task) -> TaskLog:
 async def list_tasks(
     run_id: str,
     request: Request,
-    store: StoreDep,
+    runs: RunsDep,
     page_size: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
     page_token: Annotated[str | None, Query()] = None,
 ) -> TaskListResponse:
-    size = _page_size(page_size, 100)
-    await store.get_run(run_id)
     try:
-        after = pages.decode(page_token, "after")["after"] if page_token else None
+        tasks, token = await runs.tasks(run_id, _page_size(page_size, 100), page_token)
     except pages.BadPageTokenError as error:
         raise HTTPException(404, str(error)) from None
-    tasks = await store.list_tasks(run_id, after=after, limit=size + 1)
-    token = ""
-    if len(tasks) > size:
-        tasks = tasks[:size]
-        token = pages.encode({"after": tasks[-1].id})
     return TaskListResponse(task_logs=[_task_log(request, t) for t in tasks], next_page_token=token)
 
 
 @router.get("/runs/{run_id}/tasks/{task_id}", responses=NOT_FOUND, response_model_exclude_none=True)
-async def get_task(run_id: str, task_id: str, request: Request, store: StoreDep) -> TaskLog:
-    await store.get_run(run_id)
-    task = await store.get_task(run_id, task_id)
-    if task is None:
-        raise HTTPException(404, f"run {run_id} has no task {task_id[:100]!r}")
-    return _task_log(request, task)
+async def get_task(run_id: str, task_id: str, request: Request, runs: RunsDep) -> TaskLog:
+    return _task_log(request, await runs.task(run_id, task_id))
 
 
 @router.post("/runs/{run_id}/cancel", responses=NOT_FOUND)
-async def cancel_run(run_id: str, store: StoreDep, engines: EnginesDep) -> RunId:
+async def cancel_run(run_id: str, runs: RunsDep) -> RunId:
     """Cancels the run; a run that has already ended is left as it is."""
-    run = await store.get_run(run_id)
-    if run.state not in FINAL_STATES and run.state != RunState.CANCELING:
-        await engines[run.engine].cancel(run)
+    run = await runs.cancel(run_id, ended_ok=True)
     return RunId(run_id=run.id)

@@ -1,5 +1,7 @@
 """What every engine offers the service."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..attachments import Attachment
@@ -8,6 +10,15 @@ from ..models import Run, RunRequest, Task
 
 class EngineError(ValueError):
     """A run request this engine cannot accept; the message says why (HTTP 400)."""
+
+
+@dataclass(frozen=True)
+class OutputFile:
+    """An output file's content as chunks, or a URL that serves it (a presigned S3 URL)."""
+
+    size: int | None = None
+    chunks: Iterator[bytes] | None = None
+    redirect_url: str | None = None
 
 
 class Engine(Protocol):
@@ -35,5 +46,9 @@ class Engine(Protocol):
         ...
 
     async def task_log(self, task: Task) -> list[str]: ...
+
+    async def open_output(self, uri: str) -> OutputFile:
+        """One of the URIs a run's outputs list."""
+        ...
 
     async def close(self) -> None: ...

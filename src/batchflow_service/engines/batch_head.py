@@ -1,9 +1,9 @@
-"""What the snakemake and nextflow engines share: stage a run to S3, run the workflow engine in
-a Batch head job, and follow that head job to the run's end.
+"""What the snakemake and nextflow engines share: run the workflow engine in a Batch head job
+and follow that head job to the run's end.
 
 Everything a run needs survives the service: the workflow, its parameters and the run record
-are under s3://BUCKET/runs/RUN_ID/, the head job is in Batch, and a restarted service finds its
-runs again from S3 (`recover`). A subclass says which file a workflow folder must hold, what
+are in S3 (staging.py), the head job is in Batch, and a restarted service finds its runs again
+from their records (recovery.py). A subclass says which file a workflow folder must hold, what
 else to stage, which command the head job runs, and how the run's tasks and outputs are found.
 """
 
@@ -17,21 +17,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from batchflow_executor.aws import AwsCaller
-from batchflow_executor.fargate import round_up_to_fargate
-from batchflow_executor.jobdefs import JobDefinitions
-from batchflow_executor.joblogs import DEFAULT_LOG_GROUP, read_log_from, read_log_tail
-from batchflow_executor.jobspec import DefinitionSpec
-from batchflow_executor.queues import QueuePlatforms
+from batchflow_aws import AwsError
+from batchflow_aws.calls import AwsCaller
+from batchflow_aws.clients import make_clients
+from batchflow_aws.fargate import round_up_to_fargate
+from batchflow_aws.jobdefs import DefinitionSpec, JobDefinitions
+from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log_from, read_log_tail
+from batchflow_aws.queues import QueuePlatforms
+from batchflow_aws.s3paths import S3Prefix
 
 from ..attachments import Attachment, AttachmentError, safe_relative_path
 from ..catalog import Catalog, CatalogError, Workflow
-from ..models import Run, RunRequest, Task, dump_stored
-from ..s3paths import S3Prefix
+from ..models import Run, RunRequest, Task
 from ..settings import Settings
+from ..sources import workflow_files
 from ..states import FINAL_STATES, InvalidTransitionError, RunState
 from ..store import RunStore
-from .base import EngineError
+from .base import EngineError, OutputFile
+from .recovery import recorded_runs, restore_missing
+from .staging import RunStaging
 
 HEAD_STATES = {
     "SUBMITTED": RunState.QUEUED,
@@ -49,6 +53,7 @@ HEAD_LOG_TAIL = 50
 LAUNCH_GRACE = timedelta(minutes=10)
 ERROR_LINE = re.compile(r"^\s*(\w+(Error|Exception)|Error)\b.*")
 MAX_ERROR_CHARS = 500
+PRESIGNED_SECONDS = 300
 
 
 def head_size(settings: Settings, platform: str) -> tuple[float, int]:
@@ -85,21 +90,17 @@ class BatchHeadEngine(ABC):
     """The file a catalog workflow folder must hold to be run by this engine."""
 
     def __init__(self, store: RunStore, settings: Settings) -> None:
-        import boto3
-        from botocore.exceptions import NoRegionError
-
         self._store = store
         self._settings = settings
         self._call = AwsCaller()
         try:
-            self._s3 = boto3.client("s3")
-            self._batch = boto3.client("batch")
-            self._logs = boto3.client("logs")
-        except NoRegionError:
+            self._s3, self._batch, self._logs = make_clients(None, "s3", "batch", "logs")
+        except AwsError:
             raise ValueError(
                 f"the {self.name} engine needs an AWS region: set AWS_REGION (or run "
                 "`batchflow serve` with its embedded local AWS)"
             ) from None
+        self.staging = RunStaging(self._s3, settings.bucket)
         self._definitions = JobDefinitions(self._batch, self._call)
         self._platforms = QueuePlatforms(self._batch, self._call)
         self._launches: dict[str, asyncio.Task[None]] = {}
@@ -107,12 +108,7 @@ class BatchHeadEngine(ABC):
         self._job_streams: dict[str, str] = {}
 
     def prefix(self, run_id: str) -> S3Prefix:
-        """Where a run's record, workflow, events and results are kept."""
-        return S3Prefix(self._settings.bucket, f"runs/{run_id}")
-
-    def storage_prefix(self, run_id: str) -> S3Prefix:
-        """Where the workflow engine keeps the run's files; the deployed bucket expires `work/`."""
-        return S3Prefix(self._settings.bucket, f"work/{run_id}")
+        return self.staging.prefix(run_id)
 
     # What a subclass provides
 
@@ -161,7 +157,7 @@ class BatchHeadEngine(ABC):
                 )
         else:
             listed = self._catalog_entry(request.workflow)
-            self._workflow_files(listed)
+            self._workflow_files(listed.folder)
         try:
             encoded = json.dumps(request.params, allow_nan=False)
         except ValueError:
@@ -193,14 +189,12 @@ class BatchHeadEngine(ABC):
             )
         return listed
 
-    def _workflow_files(self, listed: Workflow) -> list[Path]:
-        folder = listed.folder
-        files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()]
-        if len(files) > self._settings.max_workflow_files:
+    def _workflow_files(self, folder: Path) -> None:
+        """Refuses a catalog folder with more files than an upload may hold."""
+        if len(workflow_files(folder)) > self._settings.max_workflow_files:
             raise EngineError(
-                f"workflow {listed.name} has more than {self._settings.max_workflow_files} files"
+                f"workflow {folder.name} has more than {self._settings.max_workflow_files} files"
             )
-        return files
 
     def _entry_of(self, run: Run) -> str:
         """The workflow's main file, relative to the staged workflow folder."""
@@ -214,13 +208,14 @@ class BatchHeadEngine(ABC):
     async def _launch(self, run: Run, attachments: list[Attachment]) -> None:
         try:
             run, files = await self._prepare(run)
-            await asyncio.to_thread(self._stage, run, attachments, files)
+            folder = None if run.uploaded else self._catalog_entry(run.workflow).folder
+            await asyncio.to_thread(self.staging.stage, run, attachments, folder, files)
             await self._store.append_log(run.id, [f"staged to {self.prefix(run.id).uri}"])
             if (await self._store.get_run(run.id)).state != RunState.QUEUED:
                 return
             job_id = await asyncio.to_thread(self._submit_head, run)
             run = await self._store.update_run(run.id, head_job_id=job_id)
-            await asyncio.to_thread(self._write_record, run)
+            await asyncio.to_thread(self.staging.write_record, run)
             await self._store.append_log(
                 run.id, [f"head job {job_id} submitted to {self._settings.head_queue}"]
             )
@@ -229,25 +224,6 @@ class BatchHeadEngine(ABC):
                 await self._store.set_state(
                     run.id, RunState.SYSTEM_ERROR, reason=f"could not start the run: {error}"
                 )
-
-    def _stage(self, run: Run, attachments: list[Attachment], files: dict[str, bytes]) -> None:
-        prefix = self.prefix(run.id)
-        for attachment in attachments:
-            key = prefix.key(f"workflow/{attachment.name}")
-            self._s3.put_object(Bucket=prefix.bucket, Key=key, Body=attachment.content)
-        if not run.uploaded:
-            listed = self._catalog_entry(run.workflow)
-            for path in self._workflow_files(listed):
-                key = prefix.key(f"workflow/{path.relative_to(listed.folder).as_posix()}")
-                self._s3.upload_file(str(path), prefix.bucket, key)
-        for name, body in files.items():
-            self._s3.put_object(Bucket=prefix.bucket, Key=prefix.key(name), Body=body)
-        self._write_record(run)
-
-    def _write_record(self, run: Run) -> None:
-        prefix = self.prefix(run.id)
-        body = json.dumps(dump_stored(run, mode="json")).encode()
-        self._s3.put_object(Bucket=prefix.bucket, Key=prefix.key("run.json"), Body=body)
 
     def _submit_head(self, run: Run) -> str:
         settings = self._settings
@@ -435,24 +411,29 @@ class BatchHeadEngine(ABC):
 
     async def recover(self) -> None:
         """Puts runs of this engine recorded in S3 but missing from the store back into it."""
-        for run in await asyncio.to_thread(self._recorded_runs):
-            if run.engine != self.name:
-                continue
-            try:
-                await self._store.get_run(run.id)
-            except LookupError:
-                await self._store.create_run(run)
+        recorded = await asyncio.to_thread(recorded_runs, self._s3, self._settings.bucket)
+        await restore_missing(self._store, [run for run in recorded if run.engine == self.name])
 
-    def _recorded_runs(self) -> list[Run]:
-        runs = []
-        paginator = self._s3.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self._settings.bucket, Prefix="runs/", Delimiter="/"):
-            for common in page.get("CommonPrefixes", []):
-                key = f"{common['Prefix']}run.json"
-                with contextlib.suppress(self._s3.exceptions.NoSuchKey):
-                    body = self._s3.get_object(Bucket=self._settings.bucket, Key=key)["Body"]
-                    runs.append(Run.model_validate_json(body.read()))
-        return runs
+    # Outputs
+
+    async def open_output(self, uri: str) -> OutputFile:
+        """A presigned URL where S3 is AWS's own (the client fetches it there); else the
+        object's content, streamed through the service."""
+        location = S3Prefix.parse(uri)
+        where = {"Bucket": location.bucket, "Key": location.prefix}
+        if self._presign_outputs:
+            url = self._s3.generate_presigned_url(
+                "get_object", Params=where, ExpiresIn=PRESIGNED_SECONDS
+            )
+            return OutputFile(redirect_url=url)
+        found = await asyncio.to_thread(
+            self._call, f"GetObject {uri}", self._s3.get_object, **where
+        )
+        return OutputFile(size=found.get("ContentLength"), chunks=found["Body"].iter_chunks())
+
+    @property
+    def _presign_outputs(self) -> bool:
+        return (self._s3.meta.endpoint_url or "").endswith(".amazonaws.com")
 
     async def close(self) -> None:
         for task in list(self._launches.values()):

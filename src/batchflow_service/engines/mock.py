@@ -11,7 +11,8 @@ from ..attachments import Attachment
 from ..models import Run, RunRequest, Task, utcnow
 from ..states import InvalidTransitionError, RunState
 from ..store import RunStore
-from .base import EngineError
+from ..validation import describe_errors
+from .base import EngineError, OutputFile
 
 
 class MockParams(BaseModel):
@@ -38,10 +39,9 @@ class MockEngine:
         try:
             return MockParams.model_validate(request.params).model_dump()
         except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(part) for part in e['loc'])}: {e['msg']}" for e in error.errors()
-            )
-            raise EngineError(f"invalid mock parameters: {problems}") from None
+            raise EngineError(
+                f"invalid mock parameters: {describe_errors(error.errors())}"
+            ) from None
 
     async def launch(self, run: Run, attachments: list[Attachment]) -> None:
         task = asyncio.create_task(self._run(run.id, MockParams.model_validate(run.params)))
@@ -126,6 +126,9 @@ class MockEngine:
 
     async def task_log(self, task: Task) -> list[str]:
         return [f"{task.name}: {task.state}"]
+
+    async def open_output(self, uri: str) -> OutputFile:
+        raise EngineError(f"the mock engine keeps no output files ({uri[:100]})")
 
     async def close(self) -> None:
         """Stops in-process runs without recording an ending: the service is going away."""

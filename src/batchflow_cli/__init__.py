@@ -1,0 +1,15 @@
+"""The `batchflow` command line: serve, local, demo, submit, runs, workflows, profile."""
+
+
+def main() -> None:
+    """The console script; without the server extra, says how to get it."""
+    try:
+        from .main import app
+    except ImportError as error:
+        import sys
+
+        sys.exit(
+            f"batchflow: the command line needs the server extra ({error.name} is missing): "
+            "pip install 'snakemake-executor-plugin-batchflow[server]'"
+        )
+    app()

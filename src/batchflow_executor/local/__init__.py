@@ -1,6 +1,0 @@
-"""`batchflow local`: AWS Batch, CloudWatch Logs and S3 on one loopback port, jobs as processes."""
-
-from .config import LocalAwsConfig
-from .server import LocalAwsServer, NotLoopbackError
-
-__all__ = ["LocalAwsConfig", "LocalAwsServer", "NotLoopbackError"]

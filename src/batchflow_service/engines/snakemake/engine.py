@@ -1,0 +1,95 @@
+"""The snakemake engine: stage a run to S3, run Snakemake in a Batch head job, follow it.
+
+The head job (`batchflow head`) runs Snakemake with the batchflow executor and publishes the
+rule jobs' events to s3://BUCKET/runs/RUN_ID/events.jsonl, which every reconciler pass reads
+into the run's tasks (tasks.py). Staging, the head job and restarts are shared with the
+nextflow engine (batch_head.py).
+"""
+
+import asyncio
+import json
+from typing import Any
+
+from batchflow_aws.jobnames import run_job_prefix
+from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log
+
+from ...models import Run, Task
+from ..batch_head import BatchHeadEngine
+from .head import HeadJob
+from .tasks import EVENT_FILE, parse_events, tasks_from_events
+
+IGNORED_OUTPUTS = (".snakemake", "snakemake-workflow-sources")
+
+
+class SnakemakeEngine(BatchHeadEngine):
+    name = "snakemake"
+    label = "Snakemake"
+    entry = "Snakefile"
+
+    async def _prepare(self, run: Run) -> tuple[Run, dict[str, bytes]]:
+        return run, {"config.json": json.dumps(run.params).encode()}
+
+    def _head_image(self) -> str:
+        return self._settings.head_image
+
+    def _head_command(self, run: Run) -> list[str]:
+        settings = self._settings
+        return HeadJob(
+            prefix=self.prefix(run.id).uri,
+            storage_prefix=self.staging.storage_prefix(run.id).uri,
+            run_id=run.id,
+            task_queue=settings.task_queue,
+            task_image=settings.task_image,
+            jobs=settings.max_jobs,
+            snakefile=self._entry_of(run),
+            task_role=settings.task_role,
+            execution_role=settings.execution_role,
+        ).cli_command()
+
+    # Tasks: the events the head job publishes
+
+    def _read_events(self, run: Run) -> str:
+        prefix = self.prefix(run.id)
+        try:
+            body = self._s3.get_object(Bucket=prefix.bucket, Key=prefix.key(EVENT_FILE))
+        except self._s3.exceptions.NoSuchKey:
+            return ""
+        return body["Body"].read().decode(errors="replace")
+
+    async def _collect_tasks(self, run: Run) -> None:
+        events = parse_events(await asyncio.to_thread(self._read_events, run))
+        for task in tasks_from_events(run.id, events):
+            await self._store.upsert_task(task)
+
+    def _outputs(self, run: Run) -> dict[str, Any]:
+        """Copies the files the run kept (Snakemake has deleted its `temp()` files) from the
+        expiring storage prefix to the run's `outputs/`, and lists them there."""
+        work = self.staging.storage_prefix(run.id)
+        outputs = self.staging.outputs_prefix(run.id)
+        files = []
+        for relative in self.staging.list_files(work):
+            if relative.startswith(IGNORED_OUTPUTS):
+                continue
+            source = {"Bucket": work.bucket, "Key": work.key(relative)}
+            self._s3.copy(source, outputs.bucket, outputs.key(relative))
+            files.append(f"s3://{outputs.bucket}/{outputs.key(relative)}")
+        return {"prefix": f"{outputs.uri}/", "files": files}
+
+    def _named_job_ids(self, run: Run) -> list[str]:
+        """The run's rule jobs in the task queue, by their `bf-<run id>-` names."""
+        summaries = self._call.pages(
+            f"ListJobs for run {run.id}",
+            self._batch,
+            "list_jobs",
+            "jobSummaryList",
+            jobQueue=self._settings.task_queue,
+            filters=[{"name": "JOB_NAME", "values": [f"{run_job_prefix(run.id)}*"]}],
+        )
+        return [summary["jobId"] for summary in summaries]
+
+    async def task_log(self, task: Task) -> list[str]:
+        if not task.log_stream:
+            return []
+        return await asyncio.to_thread(
+            read_log, self._logs, self._call, DEFAULT_LOG_GROUP, task.log_stream
+        )

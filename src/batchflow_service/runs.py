@@ -1,0 +1,182 @@
+"""The runs service layer: what the native and the WES routers both do with runs.
+
+Routers translate HTTP to these calls and back; everything a run request means (which engine,
+which checks, what is stored, what is launched) happens here.
+"""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .api import pages
+from .attachments import Attachment, AttachmentError, safe_relative_path
+from .engines import Engine, EngineError, OutputFile
+from .models import Run, RunRequest, Task
+from .settings import Settings
+from .states import FINAL_STATES, RunState
+from .store import RunStore
+
+FOLLOW_POLL_SECONDS = 0.5
+FOLLOW_LIMIT_SECONDS = 3600
+MAX_LOG_LINES = 1_000_000
+MAX_TASKS = 10_000
+
+
+class RunEndedError(Exception):
+    """The run has ended, so it cannot be canceled (HTTP 409)."""
+
+
+class NotFoundError(LookupError):
+    """A task or an output the run does not have (HTTP 404)."""
+
+
+class RunService:
+    def __init__(self, store: RunStore, engines: dict[str, Engine], settings: Settings) -> None:
+        self.store = store
+        self.engines = engines
+        self.settings = settings
+
+    def engine(self, name: str) -> Engine:
+        engine = self.engines.get(name)
+        if engine is None:
+            raise EngineError(
+                f"engine {name!r} is not enabled on this service "
+                f"(enabled: {', '.join(sorted(self.engines))})"
+            )
+        return engine
+
+    async def submit(
+        self,
+        request: RunRequest,
+        attachments: list[Attachment],
+        wes_request: dict[str, Any] | None = None,
+    ) -> Run:
+        """Checks a request with its engine, records the run, and launches it."""
+        engine = self.engine(request.engine)
+        params = engine.check_request(request, attachments)
+        run = Run(
+            id=uuid.uuid4().hex,
+            name=request.name,
+            workflow=request.workflow,
+            engine=request.engine,
+            params=params,
+            tags=request.tags,
+            uploaded=bool(attachments),
+            request=wes_request or {},
+        )
+        run = await self.store.create_run(run)
+        await engine.launch(run, attachments)
+        return run
+
+    async def get(self, run_id: str) -> Run:
+        return await self.store.get_run(run_id)
+
+    async def list_runs(
+        self,
+        page_size: int,
+        page_token: str | None,
+        state: RunState | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> tuple[list[Run], str]:
+        """A page of runs, newest first, and the token of the next page ("" on the last)."""
+        before = pages.run_cursor(page_token) if page_token else None
+        runs = await self.store.list_runs(
+            state=state, tags=tags, before=before, limit=page_size + 1
+        )
+        if len(runs) <= page_size:
+            return runs, ""
+        runs = runs[:page_size]
+        return runs, pages.encode(
+            {"created_at": runs[-1].created_at.isoformat(), "id": runs[-1].id}
+        )
+
+    async def tasks(
+        self, run_id: str, page_size: int, page_token: str | None
+    ) -> tuple[list[Task], str]:
+        """A page of a run's tasks in creation order, and the next page's token."""
+        await self.store.get_run(run_id)
+        after = pages.decode(page_token, "after")["after"] if page_token else None
+        tasks = await self.store.list_tasks(run_id, after=after, limit=page_size + 1)
+        if len(tasks) <= page_size:
+            return tasks, ""
+        tasks = tasks[:page_size]
+        return tasks, pages.encode({"after": tasks[-1].id})
+
+    async def task(self, run_id: str, task_id: str) -> Task:
+        await self.store.get_run(run_id)
+        task = await self.store.get_task(run_id, task_id)
+        if task is None:
+            raise NotFoundError(f"run {run_id} has no task {task_id[:100]!r}")
+        return task
+
+    async def task_log(self, run_id: str, task_id: str) -> tuple[Task, list[str]]:
+        """A task's own output (for a Snakemake run, its Batch job's CloudWatch log)."""
+        run = await self.store.get_run(run_id)
+        task = await self.task(run_id, task_id)
+        return task, await self.engine(run.engine).task_log(task)
+
+    async def log_lines(self, run: Run) -> list[str]:
+        """The service's notes on the run, then the engine's log of it."""
+        stored, _ = await self.store.read_log(run.id, 0, MAX_LOG_LINES)
+        engine_lines, _ = await self.engine(run.engine).run_log(run, None)
+        return stored + engine_lines
+
+    async def follow_log(self, run_id: str, offset: int) -> AsyncIterator[str]:
+        """New lines as they come, until the run has ended and nothing more is there."""
+        run = await self.store.get_run(run_id)
+        engine = self.engine(run.engine)
+        deadline = time.monotonic() + FOLLOW_LIMIT_SECONDS
+        stored_offset, token, skip = 0, None, offset
+        while time.monotonic() < deadline:
+            run = await self.store.get_run(run_id)
+            stored, stored_offset = await self.store.read_log(run_id, stored_offset, MAX_LOG_LINES)
+            engine_lines, token = await engine.run_log(run, token)
+            lines = stored + engine_lines
+            for line in lines[skip:]:
+                yield line + "\n"
+            skip = max(0, skip - len(lines))
+            if run.state in FINAL_STATES and not lines:
+                return
+            if not lines:
+                await asyncio.sleep(FOLLOW_POLL_SECONDS)
+
+    async def cancel(self, run_id: str, ended_ok: bool = False) -> Run:
+        """Cancels the run; one that has ended is a RunEndedError, or left as it is."""
+        run = await self.store.get_run(run_id)
+        if run.state in FINAL_STATES:
+            if ended_ok:
+                return run
+            raise RunEndedError(f"run {run_id} has already ended ({run.state})")
+        if run.state != RunState.CANCELING:
+            await self.engine(run.engine).cancel(run)
+        return await self.store.get_run(run_id)
+
+    async def outputs(self, run_id: str) -> dict[str, Any]:
+        return (await self.store.get_run(run_id)).outputs
+
+    async def output_file(self, run_id: str, path: str) -> OutputFile:
+        """One of the run's output files, by its path under the run's outputs."""
+        run = await self.store.get_run(run_id)
+        try:
+            wanted = safe_relative_path(path, "output")
+        except AttachmentError as error:
+            raise NotFoundError(str(error)) from None
+        uri = output_paths(run.outputs).get(wanted)
+        if uri is None:
+            raise NotFoundError(f"run {run_id} has no output {path[:200]!r}")
+        return await self.engine(run.engine).open_output(uri)
+
+
+def output_paths(outputs: dict[str, Any]) -> dict[str, str]:
+    """Each output file's path under the outputs prefix, and its URI."""
+    prefix = outputs.get("prefix")
+    files = outputs.get("files")
+    if not isinstance(prefix, str) or not isinstance(files, list):
+        return {}
+    return {
+        uri[len(prefix) :]: uri
+        for uri in files
+        if isinstance(uri, str) and uri.startswith(prefix) and len(uri) > len(prefix)
+    }

@@ -1,0 +1,11 @@
+"""pydantic's validation errors as one line a person can read: `field.path: message; ...`."""
+
+from collections.abc import Sequence
+from typing import Any
+
+
+def describe_errors(errors: Sequence[Any], limit: int = 10) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+        for error in list(errors)[:limit]
+    )
