@@ -9,7 +9,8 @@ import httpx
 import pytest
 from botocore.config import Config
 
-from batchflow_local import LocalAwsConfig, LocalAwsServer
+from batchflow_local.config import LocalAwsConfig
+from batchflow_local.server import LocalAwsServer
 
 from .postgres_server import find_bindir, throwaway_postgres
 from .prerequisites import missing

@@ -12,6 +12,7 @@ from .errors import AwsError
 # limits hold.
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 1},
+    connect_timeout=10,
     user_agent_extra="batchflow",
 )
 
@@ -24,6 +25,6 @@ def make_clients(region: str | None, *services: str) -> list[Any]:
     except NoRegionError:
         raise AwsError(
             f"Creating {', '.join(services)} clients",
-            "no AWS region is configured: set AWS_REGION (or AWS_DEFAULT_REGION), a profile's "
-            "region, or the region setting of batchflow",
+            "no AWS region is configured: set AWS_DEFAULT_REGION, a profile's region, or the "
+            "region setting of batchflow",
         ) from None

@@ -1,5 +1,7 @@
 """The `batchflow` command line: serve, local, demo, submit, runs, workflows, profile."""
 
+from .distribution import DISTRIBUTION
+
 
 def main() -> None:
     """The console script; without the server extra, says how to get it."""
@@ -10,6 +12,6 @@ def main() -> None:
 
         sys.exit(
             f"batchflow: the command line needs the server extra ({error.name} is missing): "
-            "pip install 'snakemake-executor-plugin-batchflow[server]'"
+            f"pip install '{DISTRIBUTION}[server]'"
         )
     app()

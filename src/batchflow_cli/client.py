@@ -3,7 +3,10 @@
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -11,29 +14,114 @@ FINAL = frozenset({"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"})
 
 
 class ServiceError(RuntimeError):
-    pass
+    """The service refused or failed a call; the message is its own, on one line."""
+
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(" ".join(message.split()))
+        self.status_code = status_code
+
+
+class ServiceUnreachableError(ServiceError):
+    """No answer came: nothing listens at the URL, or the connection broke."""
+
+
+@dataclass(frozen=True)
+class OutputStream:
+    size: int | None
+    chunks: Iterator[bytes]
+
+
+def error_message(response: httpx.Response) -> str:
+    """What the service said was wrong: its `msg`, or FastAPI's 422 `detail` as `loc: msg`."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        if isinstance(body.get("msg"), str):
+            return body["msg"]
+        detail = body.get("detail")
+        if isinstance(detail, str):
+            return detail
+        if isinstance(detail, list) and all(isinstance(item, dict) for item in detail):
+            return "; ".join(
+                f"{'.'.join(str(part) for part in item.get('loc', []))}: {item.get('msg')}"
+                for item in detail
+            )
+    text = response.text[:300]
+    return f"HTTP {response.status_code} {response.reason_phrase}" + (f": {text}" if text else "")
 
 
 class ServiceClient:
-    def __init__(self, url: str, timeout: float = 30) -> None:
+    def __init__(
+        self, url: str, timeout: float = 30, transport: httpx.BaseTransport | None = None
+    ) -> None:
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout)
+        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+    def __enter__(self) -> "ServiceClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _unreachable(self, error: httpx.TransportError) -> ServiceUnreachableError:
+        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+            return ServiceUnreachableError(
+                f"cannot reach the batchflow service at {self.url} ({error}); start one with "
+                "`batchflow serve`, or point --url or BATCHFLOW_URL at it"
+            )
+        return ServiceUnreachableError(
+            f"the batchflow service at {self.url} stopped answering "
+            f"({type(error).__name__}: {error})"
+        )
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        stream: bool = False,
+        follow_redirects: bool = False,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        request = self._http.build_request(method, path, **kwargs)
         try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as error:
-            raise ServiceError(
-                f"cannot reach the batchflow service at {self.url}: {error}"
-            ) from None
+            response = self._http.send(request, stream=stream, follow_redirects=follow_redirects)
+        except httpx.TransportError as error:
+            raise self._unreachable(error) from None
         if response.is_error:
             try:
-                detail = response.json()
-                message = detail.get("msg") or json.dumps(detail.get("detail", detail))
-            except ValueError:
-                message = response.text[:500]
-            raise ServiceError(f"{method} {path}: HTTP {response.status_code}: {message}")
-        return response.json()
+                response.read()
+            except httpx.TransportError as error:
+                raise self._unreachable(error) from None
+            finally:
+                response.close()
+            raise ServiceError(error_message(response), response.status_code)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        try:
+            return response.json()
+        except ValueError:
+            raise ServiceError(
+                f"{self.url} answered {method} {path} with something that is not JSON; "
+                "is it a batchflow service?",
+                response.status_code,
+            ) from None
+
+    @contextmanager
+    def _streamed(self, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        response = self._send("GET", path, stream=True, **kwargs)
+        try:
+            yield response
+        except httpx.TransportError as error:
+            raise self._unreachable(error) from None
+        finally:
+            response.close()
 
     def submit(
         self, workflow: str, engine: str, params: dict[str, Any], tags: dict[str, str]
@@ -41,8 +129,26 @@ class ServiceClient:
         body = {"workflow": workflow, "engine": engine, "params": params, "tags": tags}
         return self._json("POST", "/runs", json=body)
 
+    def submit_files(
+        self,
+        entry: str,
+        files: list[tuple[str, bytes]],
+        engine: str,
+        params: dict[str, Any],
+        tags: dict[str, str],
+    ) -> dict[str, Any]:
+        """Starts a run of uploaded files; `entry` (the Snakefile) is one of their names."""
+        fields = {
+            "workflow": entry,
+            "engine": engine,
+            "params": json.dumps(params),
+            "tags": json.dumps(tags),
+        }
+        parts = [("files", (name, content, "application/octet-stream")) for name, content in files]
+        return self._json("POST", "/runs", data=fields, files=parts)
+
     def run(self, run_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/runs/{run_id}")
+        return self._json("GET", _run_path(run_id))
 
     def runs(self, state: str | None, tags: list[str], page_size: int) -> dict[str, Any]:
         params: dict[str, Any] = {"page_size": page_size, "tag": tags}
@@ -55,7 +161,7 @@ class ServiceClient:
         while True:
             page = self._json(
                 "GET",
-                f"/runs/{run_id}/tasks",
+                f"{_run_path(run_id)}/tasks",
                 params={"page_size": 500, **({"page_token": token} if token else {})},
             )
             tasks += page["tasks"]
@@ -64,20 +170,32 @@ class ServiceClient:
                 return tasks
 
     def task_log(self, run_id: str, task_id: str) -> list[str]:
-        return self._json("GET", f"/runs/{run_id}/tasks/{task_id}/logs")["lines"]
+        return self._json("GET", f"{_run_path(run_id)}/tasks/{quote(task_id, safe='')}/logs")[
+            "lines"
+        ]
 
     def cancel(self, run_id: str) -> dict[str, Any]:
-        return self._json("POST", f"/runs/{run_id}/cancel")
+        return self._json("POST", f"{_run_path(run_id)}/cancel")
 
     def outputs(self, run_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/runs/{run_id}/outputs")["outputs"]
+        return self._json("GET", f"{_run_path(run_id)}/outputs")["outputs"]
+
+    @contextmanager
+    def open_output(self, run_id: str, path: str) -> Iterator[OutputStream]:
+        """One output file's content, by its path under the run's outputs prefix; follows the
+        service's redirect to a presigned URL where it gives one."""
+        where = f"{_run_path(run_id)}/outputs/{quote(path)}"
+        with self._streamed(where, follow_redirects=True) as response:
+            length = response.headers.get("content-length", "")
+            yield OutputStream(int(length) if length.isdigit() else None, response.iter_bytes())
 
     def log_lines(self, run_id: str, follow: bool) -> Iterator[str]:
         if not follow:
-            yield from self._json("GET", f"/runs/{run_id}/logs", params={"limit": 10_000})["lines"]
+            page = self._json("GET", f"{_run_path(run_id)}/logs", params={"limit": 10_000})
+            yield from page["lines"]
             return
-        with self._http.stream(
-            "GET", f"/runs/{run_id}/logs", params={"follow": True}, timeout=None
+        with self._streamed(
+            f"{_run_path(run_id)}/logs", params={"follow": True}, timeout=None
         ) as stream:
             yield from stream.iter_lines()
 
@@ -89,3 +207,7 @@ class ServiceClient:
             if run["state"] in FINAL:
                 return
             time.sleep(poll_seconds)
+
+
+def _run_path(run_id: str) -> str:
+    return f"/runs/{quote(run_id, safe='')}"

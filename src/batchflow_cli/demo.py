@@ -1,35 +1,43 @@
 """`batchflow demo`: the whole system on this machine, carrying one run of a catalog workflow."""
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from batchflow_aws.s3paths import S3Prefix
-from batchflow_local import start_local_aws
+from batchflow_local.embedded import start_local_aws
 from batchflow_service.catalog import Catalog, CatalogError
 from batchflow_service.settings import Settings
 
 from .client import ServiceClient
+from .display import task_table
+from .download import download_outputs
+from .progress import follow
 from .serving import ServiceThread
 
 SHOWN_RESULT_BYTES = 4096
 SHOWN_RESULT_SUFFIXES = (".json", ".tsv", ".txt", ".csv")
 LOCAL_ENGINES = ("snakemake", "mock")
+RESULTS_FOLDER = Path("batchflow-results")
 
 
 class DemoError(Exception):
     """The demo cannot run this workflow here; the message says why and what to do."""
 
 
+class UnknownWorkflowError(DemoError):
+    """The workflow is not in the catalog."""
+
+
 def choose_engine(workflow: str, settings: Settings) -> str:
     """The engine the demo runs `workflow` with, once its jobs' tools are known to be here."""
+    catalog = Catalog(settings.catalog_dir)
     try:
-        entry = Catalog(settings.catalog_dir).get(workflow)
+        entry = catalog.get(workflow)
     except CatalogError as error:
-        raise DemoError(str(error)) from None
+        unknown = workflow not in catalog.names()
+        raise (UnknownWorkflowError if unknown else DemoError)(str(error)) from None
     engine = next((e for e in LOCAL_ENGINES if e in entry.engines), None)
     if engine is None:
         raise DemoError(
@@ -46,7 +54,11 @@ def choose_engine(workflow: str, settings: Settings) -> str:
     return engine
 
 
-def run_demo(workflow: str, params: dict[str, Any], console: Console) -> int:
+def run_demo(
+    workflow: str, params: dict[str, Any], console: Console, results: Path | None = None
+) -> int:
+    """Runs the workflow; its output files are saved in `results` (default:
+    batchflow-results/RUN_ID). 0 when the run is COMPLETE, else 1."""
     settings = Settings(reconcile_seconds=1.0)
     engine = choose_engine(workflow, settings)
     console.print("[bold]batchflow demo[/bold]: starting the local AWS (Batch, Logs, S3) ...")
@@ -55,19 +67,27 @@ def run_demo(workflow: str, params: dict[str, Any], console: Console) -> int:
     try:
         url = service.start()
         console.print(f"Run service at {url}, local AWS at {local.endpoint}")
-        client = ServiceClient(url)
-        run = client.submit(workflow, engine, params, {"source": "demo"})
-        console.print(f"Submitted run {run['id']} of workflow [bold]{workflow}[/bold] (POST /runs)")
-        run = follow(client, run["id"], console)
-        show_tasks(client, run["id"], console)
-        if run["state"] == "COMPLETE":
-            show_results(client.outputs(run["id"]), console)
-        else:
-            console.print(f"[red]Run ended {run['state']}[/red]: {run.get('reason')}")
-            show_failed_task_logs(client, run["id"], console)
+        with ServiceClient(url) as client:
+            run = client.submit(workflow, engine, params, {"source": "demo"})
+            console.print(
+                f"Submitted run {run['id']} of workflow [bold]{workflow}[/bold] (POST /runs)"
+            )
+            run = follow(client, run["id"], console)
+            console.print(task_table(client.tasks(run["id"])))
+            saved_in = None
+            if run["state"] == "COMPLETE":
+                folder = results or RESULTS_FOLDER / run["id"]
+                outputs = client.outputs(run["id"])
+                saved_in = show_results(client, run["id"], outputs, folder, console)
+            else:
+                console.print(f"[red]Run ended {run['state']}[/red]: {run.get('reason')}")
+                show_failed_task_logs(client, run["id"], console)
+        if saved_in is not None:
+            console.print(f"\nResults saved in {saved_in}", markup=False)
         console.print(
             f"The service answered at {url} while the demo ran (GET /runs/{run['id']}); "
-            "`batchflow serve` keeps one running."
+            "`batchflow serve` keeps one running, and `batchflow runs download` fetches a "
+            "run's results from it."
         )
         return 0 if run["state"] == "COMPLETE" else 1
     finally:
@@ -75,50 +95,28 @@ def run_demo(workflow: str, params: dict[str, Any], console: Console) -> int:
         local.stop()
 
 
-def follow(client: ServiceClient, run_id: str, console: Console) -> dict[str, Any]:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        bar = progress.add_task("QUEUED", total=None)
-        for run in client.wait(run_id):
-            tasks = client.tasks(run_id)
-            done = sum(task["state"] == "COMPLETE" for task in tasks)
-            progress.update(
-                bar,
-                description=f"{run['state']:<14} tasks",
-                total=len(tasks) or None,
-                completed=done,
-            )
-    return run
-
-
-def show_tasks(client: ServiceClient, run_id: str, console: Console) -> None:
-    table = Table("rule", "wildcards", "state", "Batch job")
-    for task in client.tasks(run_id):
-        wildcards = ", ".join(f"{k}={v}" for k, v in task["wildcards"].items())
-        table.add_row(task["name"], wildcards, task["state"], task["batch_job_id"] or "")
-    console.print(table)
-
-
-def show_results(outputs: dict[str, Any], console: Console) -> None:
-    import boto3
-
-    s3 = boto3.client("s3")
+def show_results(
+    client: ServiceClient, run_id: str, outputs: dict[str, Any], folder: Path, console: Console
+) -> Path | None:
+    """Lists the run's output files, saves them in `folder`, and shows the small results;
+    the folder, or None when the run has no output files."""
+    files = outputs.get("files") or []
+    if not files:
+        console.print("[green]Run COMPLETE[/green]; it has no output files.")
+        return None
     console.print(f"[green]Run COMPLETE[/green]; outputs under {outputs.get('prefix')}:")
-    for uri in outputs.get("files", []):
+    for uri in files:
         console.print(f"  {uri}")
-    results = f"{outputs.get('prefix', '')}results/"
-    for uri in outputs.get("files", []):
+    saved = download_outputs(client, run_id, outputs, folder, console)
+    results = f"{outputs['prefix']}results/"
+    for uri, path in zip(files, saved, strict=True):
         if not (uri.startswith(results) and uri.endswith(SHOWN_RESULT_SUFFIXES)):
             continue
-        location = S3Prefix.parse(uri)
-        body = s3.get_object(Bucket=location.bucket, Key=location.prefix)["Body"].read()
+        with path.open("rb") as result:
+            head = result.read(SHOWN_RESULT_BYTES)
         console.print(f"\n[bold]{uri}[/bold]")
-        console.print(body[:SHOWN_RESULT_BYTES].decode(errors="replace"), markup=False)
+        console.print(head.decode(errors="replace"), markup=False)
+    return folder
 
 
 def show_failed_task_logs(client: ServiceClient, run_id: str, console: Console) -> None:

@@ -1,7 +1,6 @@
-"""`batchflow local`: AWS Batch, CloudWatch Logs and S3 on one loopback port, jobs as processes."""
+"""`batchflow local`: AWS Batch, CloudWatch Logs and S3 on one loopback port, jobs as processes.
 
-from .config import LocalAwsConfig
-from .embedded import start_local_aws
-from .server import LocalAwsServer, NotLoopbackError
-
-__all__ = ["LocalAwsConfig", "LocalAwsServer", "NotLoopbackError", "start_local_aws"]
+Entry points: `server.LocalAwsServer(config.LocalAwsConfig(...))`, and `embedded.start_local_aws()`
+for a program that carries its own local AWS. This module imports nothing, so reading the
+configuration's defaults stays cheap.
+"""

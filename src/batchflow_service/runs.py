@@ -10,6 +10,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from batchflow_aws import AwsError
+
 from .api import pages
 from .attachments import Attachment, AttachmentError, safe_relative_path
 from .engines import Engine, EngineError, OutputFile
@@ -124,7 +126,15 @@ class RunService:
         return stored + engine_lines
 
     async def follow_log(self, run_id: str, offset: int) -> AsyncIterator[str]:
-        """New lines as they come, until the run has ended and nothing more is there."""
+        """New lines as they come, until the run has ended and nothing more is there; if AWS
+        stops answering, a last line says so (the response has started: no status can)."""
+        try:
+            async for line in self._follow_log(run_id, offset):
+                yield line
+        except AwsError as error:
+            yield f"batchflow: the log cannot be read on: {error}\n"
+
+    async def _follow_log(self, run_id: str, offset: int) -> AsyncIterator[str]:
         run = await self.store.get_run(run_id)
         engine = self.engine(run.engine)
         deadline = time.monotonic() + FOLLOW_LIMIT_SECONDS

@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     max_jobs: int = Field(default=20, ge=1, le=10_000, description="Rule jobs in flight per run")
     catalog_dir: Path = Field(default=CATALOG, description="Folder of catalog workflows")
     reconcile_seconds: float = Field(default=5.0, gt=0, description="Reconciler interval")
+    aws_max_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=20,
+        description="Attempts of an AWS call that is throttled or cannot connect (a request "
+        "waits for at most 3)",
+    )
+    aws_max_wait_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Longest backoff between two attempts"
+    )
     max_request_bytes: int = Field(
         default=10 * 1024 * 1024, ge=1024, description="Largest request body accepted"
     )

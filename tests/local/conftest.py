@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from batchflow_local import LocalAwsServer
+from batchflow_local.server import LocalAwsServer
 
 FINAL = ("SUCCEEDED", "FAILED")
 

@@ -173,11 +173,12 @@ def test_uploaded_workflow_files_run_through_wes(service) -> None:
     assert sum(uri.endswith(".txt") for uri in done["outputs"]["files"]) == 2
 
 
-def test_the_demo_command_runs_quickstart_end_to_end() -> None:
+def test_the_demo_command_runs_quickstart_end_to_end_and_saves_its_results(tmp_path) -> None:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BATCHFLOW_"))}
 
     result = subprocess.run(
         [sys.executable, "-m", "batchflow_cli", "demo"],
+        cwd=tmp_path,
         env=environment,
         capture_output=True,
         text=True,
@@ -188,3 +189,8 @@ def test_the_demo_command_runs_quickstart_end_to_end() -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Run COMPLETE" in result.stdout
     assert '"mean_gc"' in result.stdout
+    run_id = result.stdout.split("Submitted run ", 1)[1].split()[0]
+    folder = Path("batchflow-results") / run_id
+    assert f"Results saved in {folder}\n" in result.stdout
+    summary = json.loads((tmp_path / folder / "results" / "summary.json").read_text())
+    assert [row["sample"] for row in summary["samples"]] == ["alpha", "beta", "gamma"]

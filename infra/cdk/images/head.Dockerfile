@@ -10,7 +10,9 @@ RUN useradd --create-home --uid 10001 batchflow
 WORKDIR /opt/batchflow
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install --no-cache-dir . && rm -rf /root/.cache
+# The wheel carries the catalog and the profiles (pyproject.toml's force-include).
+COPY workflows ./workflows
+RUN pip install --no-cache-dir ".[server]" && rm -rf /root/.cache
 USER batchflow
 WORKDIR /home/batchflow
 ENTRYPOINT []

@@ -1,4 +1,4 @@
-# Nextflow head jobs: `python3 -m batchflow_service.nextflow_head` fetches the staged run from
+# Nextflow head jobs: `python3 -m batchflow_service.engines.nextflow.head` fetches the staged run from
 # S3 and starts `nextflow run` with the awsbatch executor. Nextflow's launcher downloads its
 # runtime at first use, so this image runs it once at build time, with the version pinned.
 # Build from the repository root:
@@ -18,7 +18,9 @@ RUN nextflow plugin install nf-amazon,nf-weblog
 WORKDIR /opt/batchflow
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install --no-cache-dir . && rm -rf /root/.cache
+# The wheel carries the catalog and the profiles (pyproject.toml's force-include).
+COPY workflows ./workflows
+RUN pip install --no-cache-dir ".[server]" && rm -rf /root/.cache
 RUN useradd --create-home --uid 10001 nextflow && chown -R nextflow /opt/nextflow
 ENV NXF_OFFLINE=true
 USER nextflow

@@ -6,9 +6,9 @@ RUN useradd --create-home --uid 10001 batchflow
 WORKDIR /opt/batchflow
 COPY pyproject.toml README.md ./
 COPY src ./src
+# The wheel carries the catalog and the profiles (pyproject.toml's force-include).
 COPY workflows ./workflows
-RUN pip install --no-cache-dir . && rm -rf /root/.cache
-ENV BATCHFLOW_CATALOG_DIR=/opt/batchflow/workflows
+RUN pip install --no-cache-dir ".[server]" && rm -rf /root/.cache
 USER batchflow
 EXPOSE 8000
 CMD ["batchflow", "serve", "--no-local-aws", "--host", "0.0.0.0"]

@@ -19,7 +19,9 @@ RUN apt-get update \
 WORKDIR /opt/batchflow
 COPY pyproject.toml README.md ./
 COPY src ./src
-RUN pip install --no-cache-dir . && rm -rf /root/.cache
+# The wheel carries the catalog and the profiles (pyproject.toml's force-include).
+COPY workflows ./workflows
+RUN pip install --no-cache-dir . "snakemake>=9.10,<10" && rm -rf /root/.cache
 RUN useradd --create-home --uid 10001 batchflow
 USER batchflow
 WORKDIR /home/batchflow

@@ -1,4 +1,4 @@
-"""GA4GH WES 1.1 response shapes (../shared/specs/ga4gh-wes-1.1.0.openapi.yaml)."""
+"""GA4GH WES 1.1 response shapes (the spec: tests/service/ga4gh-wes-1.1.0.openapi.yaml)."""
 
 from typing import Any
 

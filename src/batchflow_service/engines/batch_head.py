@@ -92,12 +92,21 @@ class BatchHeadEngine(ABC):
     def __init__(self, store: RunStore, settings: Settings) -> None:
         self._store = store
         self._settings = settings
-        self._call = AwsCaller()
+        # Launches and the reconciler wait for AWS seconds, not minutes: the next pass retries,
+        # and a stopping service is not held up. A request waits less still.
+        self._call = AwsCaller(
+            settings.aws_max_attempts, settings.aws_max_wait_seconds, give_up_after_seconds=60
+        )
+        self._request_call = AwsCaller(
+            min(3, settings.aws_max_attempts),
+            min(1.0, settings.aws_max_wait_seconds),
+            give_up_after_seconds=10,
+        )
         try:
             self._s3, self._batch, self._logs = make_clients(None, "s3", "batch", "logs")
         except AwsError:
             raise ValueError(
-                f"the {self.name} engine needs an AWS region: set AWS_REGION (or run "
+                f"the {self.name} engine needs an AWS region: set AWS_DEFAULT_REGION (or run "
                 "`batchflow serve` with its embedded local AWS)"
             ) from None
         self.staging = RunStaging(self._s3, settings.bucket)
@@ -304,7 +313,9 @@ class BatchHeadEngine(ABC):
             return
         status = head["status"]
         if status in HEAD_STATES:
-            if run.state != RunState.CANCELING:
+            if run.state == RunState.CANCELING:
+                await self._terminate(head["jobId"])  # a TerminateJob that failed is retried
+            else:
                 await self._advance(run, HEAD_STATES[status])
         elif status == "SUCCEEDED":
             outputs = await asyncio.to_thread(self._outputs, run)
@@ -373,7 +384,7 @@ class BatchHeadEngine(ABC):
 
     async def _terminate(self, job_id: str) -> None:
         await asyncio.to_thread(
-            self._call,
+            self._request_call,
             f"TerminateJob {job_id}",
             self._batch.terminate_job,
             jobId=job_id,
@@ -388,14 +399,14 @@ class BatchHeadEngine(ABC):
         if stream is None:
             return [], token
         return await asyncio.to_thread(
-            read_log_from, self._logs, self._call, DEFAULT_LOG_GROUP, stream, token
+            read_log_from, self._logs, self._request_call, DEFAULT_LOG_GROUP, stream, token
         )
 
     async def _job_stream(self, job_id: str) -> str | None:
         """A Batch job's CloudWatch log stream, once the job has one."""
         if job_id not in self._job_streams:
             described = await asyncio.to_thread(
-                self._call,
+                self._request_call,
                 "DescribeJobs for a job's log stream",
                 self._batch.describe_jobs,
                 jobs=[job_id],
@@ -427,7 +438,7 @@ class BatchHeadEngine(ABC):
             )
             return OutputFile(redirect_url=url)
         found = await asyncio.to_thread(
-            self._call, f"GetObject {uri}", self._s3.get_object, **where
+            self._request_call, f"GetObject {uri}", self._s3.get_object, **where
         )
         return OutputFile(size=found.get("ContentLength"), chunks=found["Body"].iter_chunks())
 

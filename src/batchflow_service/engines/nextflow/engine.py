@@ -155,4 +155,6 @@ class NextflowEngine(BatchHeadEngine):
         stream = await self._job_stream(task.batch_job_id)
         if stream is None:
             return []
-        return await asyncio.to_thread(read_log, self._logs, self._call, DEFAULT_LOG_GROUP, stream)
+        return await asyncio.to_thread(
+            read_log, self._logs, self._request_call, DEFAULT_LOG_GROUP, stream
+        )

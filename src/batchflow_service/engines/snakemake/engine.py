@@ -91,5 +91,5 @@ class SnakemakeEngine(BatchHeadEngine):
         if not task.log_stream:
             return []
         return await asyncio.to_thread(
-            read_log, self._logs, self._call, DEFAULT_LOG_GROUP, task.log_stream
+            read_log, self._logs, self._request_call, DEFAULT_LOG_GROUP, task.log_stream
         )

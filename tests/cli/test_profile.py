@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from batchflow_cli.main import app
 
-OUTPUTS = Path(__file__).with_name("data") / "stack-outputs.json"
+OUTPUTS = Path(__file__).resolve().parents[1] / "service" / "data" / "stack-outputs.json"
 WORKFLOW = Path(__file__).resolve().parents[1] / "executor" / "workflows" / "scatter"
 runner = CliRunner()
 

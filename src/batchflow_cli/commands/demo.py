@@ -1,0 +1,41 @@
+"""`batchflow demo`: a catalog workflow run through the service on the local AWS."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..exits import ExitCode, fail, service_errors_reported
+from ..options import Params, parse_params
+
+
+def demo(
+    workflow: Annotated[
+        str, typer.Argument(help="The catalog workflow to run (`batchflow workflows` lists them).")
+    ] = "quickstart",
+    param: Params = [],  # noqa: B006 - typer reads the default, never mutates it
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to save the run's output files; default: batchflow-results/RUN_ID.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Run a catalog workflow through the service on the local AWS; print and save its results."""
+    from rich.console import Console
+
+    from ..demo import DemoError, UnknownWorkflowError, run_demo
+    from ..download import DownloadError
+
+    params = parse_params(param, None)
+    try:
+        with service_errors_reported():
+            code = run_demo(workflow, params, Console(soft_wrap=True), results)
+    except UnknownWorkflowError as error:
+        fail(f"batchflow demo: {error}", ExitCode.NOT_FOUND)
+    except DemoError as error:
+        fail(f"batchflow demo: {error}", ExitCode.USAGE)
+    except DownloadError as error:
+        fail(f"batchflow demo: {error}")
+    raise typer.Exit(code)

@@ -1,0 +1,107 @@
+"""`batchflow local`: the local AWS on one loopback port."""
+
+import asyncio
+import logging
+import shlex
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from batchflow_local.config import (
+    DEFAULT_PORT,
+    LocalAwsConfig,
+    machine_memory_mib,
+    machine_vcpus,
+)
+
+from ..exits import ExitCode
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def local(
+    host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port for all three APIs; 0 picks a free one.")
+    ] = DEFAULT_PORT,
+    workdir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where job attempts get scratch directories (kept); default: a temp dir."
+        ),
+    ] = None,
+    region: Annotated[str, typer.Option(help="Region reported in ARNs.")] = "us-east-1",
+    vcpus: Annotated[
+        int, typer.Option(min=1, help="vCPUs of the `local` compute environment.")
+    ] = machine_vcpus(),
+    memory_mib: Annotated[
+        int, typer.Option(min=4, help="Memory (MiB) jobs may reserve in total.")
+    ] = machine_memory_mib(),
+    stop_timeout: Annotated[
+        float, typer.Option(min=0, help="Seconds between SIGTERM and SIGKILL when a job stops.")
+    ] = 30.0,
+    timeout_scale: Annotated[
+        float,
+        typer.Option(min=0.001, help="Multiplies every attemptDurationSeconds (for tests)."),
+    ] = 1.0,
+    throttle_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Fraction of Batch and Logs calls throttled.")
+    ] = 0.0,
+    spot_reclaim_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Fraction of job attempts reclaimed as Spot.")
+    ] = 0.0,
+    spot_reclaim_after: Annotated[
+        float, typer.Option(min=0, help="Seconds a reclaimed attempt runs before it is ended.")
+    ] = 1.0,
+    seed: Annotated[int | None, typer.Option(help="Seed for the fault injection.")] = None,
+) -> None:
+    """Serve AWS Batch, CloudWatch Logs and S3 on loopback; run each job as a local process."""
+    from batchflow_local.faults import FaultSettings
+    from batchflow_local.server import LocalAwsServer, NotLoopbackError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    scratch = Path(tempfile.mkdtemp(prefix="batchflow-local-")) if workdir is None else workdir
+    config = LocalAwsConfig(
+        workdir=scratch,
+        host=host,
+        port=port,
+        region=region,
+        vcpus=vcpus,
+        memory_mib=memory_mib,
+        stop_timeout_seconds=stop_timeout,
+        timeout_scale=timeout_scale,
+    )
+    try:
+        server = LocalAwsServer(config)
+    except (NotLoopbackError, OSError) as error:
+        typer.echo(f"batchflow local: {error}", err=True)
+        raise typer.Exit(ExitCode.USAGE) from None
+    server.local.faults.configure(
+        FaultSettings(
+            throttle_rate=throttle_rate,
+            spot_reclaim_rate=spot_reclaim_rate,
+            spot_reclaim_after_seconds=spot_reclaim_after,
+            seed=seed,
+        )
+    )
+
+    def announce() -> None:
+        for name, value in server.client_environment().items():
+            typer.echo(f"export {name}={shlex.quote(value)}")
+        typer.echo(f"batchflow local ready on {server.endpoint} (work directory {scratch})")
+
+    # uvicorn re-raises SIGTERM once it has shut down; exit cleanly instead of dying by it.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
+    try:
+        asyncio.run(server.serve(announce))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if workdir is None:
+            shutil.rmtree(scratch, ignore_errors=True)
