@@ -1,6 +1,6 @@
 """The `batchflow` command line: serve, local, demo, submit, runs, workflows, profile."""
 
-from .distribution import DISTRIBUTION
+from batchflow_service.version import DISTRIBUTION
 
 
 def main() -> None:

@@ -4,12 +4,13 @@ from typing import Annotated
 
 import typer
 
+from batchflow_service.version import installed_version
+
 from .commands import demo, head, local, profile, runs, serve, submit, workflows
-from .distribution import installed_version
 from .options import HELP_OPTIONS
 
 app = typer.Typer(
-    help="Run Snakemake workflows on AWS Batch, or on a local AWS on this machine.",
+    help="Run Snakemake (and Nextflow) workflows on AWS Batch, or on a local AWS on this machine.",
     no_args_is_help=True,
     add_completion=False,
     context_settings=HELP_OPTIONS,

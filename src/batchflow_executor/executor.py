@@ -59,11 +59,13 @@ class Executor(RemoteExecutor):
         self.platforms = QueuePlatforms(self.batch, self.call)
         self.events = EventLog(self.settings.events_file)
         self.tags = parse_tags(self.settings.tags)
-        self.default_image = self.settings.image or self._container_image()
+        self.default_image = self._default_image()
         self.environment = self._job_environment()
 
-    def _container_image(self) -> str | None:
-        """Snakemake's standard --container-image, for when --batchflow-image is not given."""
+    def _default_image(self) -> str | None:
+        """--batchflow-image, else Snakemake's standard --container-image."""
+        if self.settings.image:
+            return self.settings.image
         image = getattr(self.workflow.remote_execution_settings, "container_image", None)
         if image:
             self.logger.info(

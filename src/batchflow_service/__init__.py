@@ -1,1 +1,1 @@
-"""The batchflow run service and the `batchflow` command line."""
+"""The batchflow run service: REST and GA4GH WES APIs over runs, engines, a store."""

@@ -15,6 +15,7 @@ from .reconciler import Reconciler
 from .runs import RunService
 from .settings import Settings
 from .store import MemoryStore, PostgresStore, RunStore
+from .version import installed_version
 
 
 def build_engines(settings: Settings, store: RunStore) -> dict[str, Engine]:
@@ -64,8 +65,9 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
 
     app = FastAPI(
         title="batchflow",
-        summary="Run Snakemake workflows on AWS Batch: submit runs, follow their tasks and logs.",
-        version="0.1.0",
+        summary="Run Snakemake and Nextflow workflows on AWS Batch: submit runs, follow their "
+        "tasks and logs, fetch their outputs.",
+        version=installed_version(),
         lifespan=lifespan,
     )
     app.state.settings = settings

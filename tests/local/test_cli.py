@@ -200,3 +200,21 @@ def test_sigterm_stops_the_server_and_its_jobs(local_process, tmp_path) -> None:
 
     assert process.wait(timeout=30) == 0
     assert not Path(f"/proc/{job_pid}").exists()
+
+
+def test_an_embedded_local_aws_removes_its_scratch_folder_when_it_stops() -> None:
+    script = textwrap.dedent(
+        """
+        from batchflow_local.embedded import start_local_aws
+        server = start_local_aws()
+        print(server.config.workdir, server.config.workdir.is_dir(), flush=True)
+        server.stop()
+        """
+    )
+    printed = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+
+    assert printed[1] == "True"
+    assert Path(printed[0]).name.startswith("batchflow-local-")
+    assert not Path(printed[0]).exists()

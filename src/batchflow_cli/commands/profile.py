@@ -5,7 +5,8 @@ from typing import Annotated
 
 import typer
 
-from ..distribution import installed_version
+from batchflow_service.version import installed_version
+
 from ..exits import fail
 
 

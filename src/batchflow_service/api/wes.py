@@ -7,6 +7,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 
 from ..models import Run, RunRequest, Task
+from ..version import installed_version
 from . import forms, pages
 from .deps import EnginesDep, RunsDep, StoreDep
 from .wes_models import (
@@ -137,7 +138,7 @@ async def get_service_info(request: Request, store: StoreDep, engines: EnginesDe
         type=ServiceType(group="org.ga4gh", artifact="wes", version="1.1.0"),
         description="Snakemake and Nextflow workflows on AWS Batch",
         organization=Organization(name="batchflow", url=str(request.base_url)),
-        version="0.1.0",
+        version=installed_version(),
         workflow_type_versions={
             kind: WorkflowTypeVersion(workflow_type_version=ENGINE_TYPES[engine][1])
             for kind, engine in WORKFLOW_TYPES.items()
