@@ -10,6 +10,8 @@ from urllib.parse import quote
 
 import httpx
 
+from batchflow_service.validation import describe_errors
+
 FINAL = frozenset({"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"})
 
 
@@ -43,11 +45,10 @@ def error_message(response: httpx.Response) -> str:
         detail = body.get("detail")
         if isinstance(detail, str):
             return detail
-        if isinstance(detail, list) and all(isinstance(item, dict) for item in detail):
-            return "; ".join(
-                f"{'.'.join(str(part) for part in item.get('loc', []))}: {item.get('msg')}"
-                for item in detail
-            )
+        if isinstance(detail, list) and all(
+            isinstance(item, dict) and {"loc", "msg"} <= item.keys() for item in detail
+        ):
+            return describe_errors(detail, limit=len(detail))
     text = response.text[:300]
     return f"HTTP {response.status_code} {response.reason_phrase}" + (f": {text}" if text else "")
 

@@ -18,6 +18,17 @@ REQUIRED_OUTPUTS = (
 )
 
 
+# Snakemake evaluates these (YTE) when it reads the profile, in the directory it runs in: each
+# workflow directory gets a storage prefix of its own (as in workflows/profiles/local), so two
+# repositories never write into each other's files.
+PER_DIRECTORY = [
+    "import hashlib, os, re",
+    "here = os.getcwd()",
+    'folder = re.sub(r"[^A-Za-z0-9._-]+", "-", os.path.basename(here)) or "root"',
+    "digest = hashlib.sha256(here.encode()).hexdigest()[:12]",
+]
+
+
 class StackOutputsError(ValueError):
     pass
 
@@ -48,6 +59,8 @@ def read_stack_outputs(path: Path, stack: str | None) -> dict[str, str]:
 
 def snakemake_profile(outputs: dict[str, str], image_tag: str, jobs: int) -> dict[str, Any]:
     return {
+        "__use_yte__": True,
+        "__definitions__": PER_DIRECTORY,
         "executor": "batchflow",
         "jobs": jobs,
         "batchflow-region": outputs["Region"],
@@ -56,7 +69,7 @@ def snakemake_profile(outputs: dict[str, str], image_tag: str, jobs: int) -> dic
         "batchflow-job-role": outputs["TaskRoleArn"],
         "batchflow-execution-role": outputs["ExecutionRoleArn"],
         "default-storage-provider": "s3",
-        "default-storage-prefix": f"s3://{outputs['Bucket']}/work",
+        "default-storage-prefix": f'?f"s3://{outputs["Bucket"]}/work/{{folder}}-{{digest}}"',
         "shared-fs-usage": "none",
         "seconds-between-status-checks": 10,
     }

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
+from snakemake.profiles import ProfileConfigFileParser
 from typer.testing import CliRunner
 
 from batchflow_cli.main import app
@@ -17,7 +17,7 @@ WORKFLOW = Path(__file__).resolve().parents[1] / "executor" / "workflows" / "sca
 runner = CliRunner()
 
 
-def test_profile_is_written_from_the_stack_outputs(tmp_path) -> None:
+def test_profile_is_written_from_the_stack_outputs(tmp_path, monkeypatch) -> None:
     result = runner.invoke(
         app,
         [
@@ -32,10 +32,12 @@ def test_profile_is_written_from_the_stack_outputs(tmp_path) -> None:
     )
 
     assert result.exit_code == 0, result.output
-    profile = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    monkeypatch.chdir(WORKFLOW)
+    with (tmp_path / "config.yaml").open() as stream:
+        profile = ProfileConfigFileParser().parse(stream)
     assert profile["batchflow-job-queue"] == "local"
     assert profile["batchflow-image"].endswith("/batchflow/task:0.1.0")
-    assert profile["default-storage-prefix"] == "s3://batchflow-local/work"
+    assert profile["default-storage-prefix"].startswith("s3://batchflow-local/work/scatter-")
     nextflow = (tmp_path / "nextflow.config").read_text()
     assert "executor = 'awsbatch'" in nextflow
     assert "workDir = 's3://batchflow-local/work/nextflow'" in nextflow

@@ -166,7 +166,7 @@ class BatchHeadEngine(ABC):
                 )
         else:
             listed = self._catalog_entry(request.workflow)
-            self._workflow_files(listed.folder)
+            self._check_file_count(listed.folder)
         try:
             encoded = json.dumps(request.params, allow_nan=False)
         except ValueError:
@@ -198,7 +198,7 @@ class BatchHeadEngine(ABC):
             )
         return listed
 
-    def _workflow_files(self, folder: Path) -> None:
+    def _check_file_count(self, folder: Path) -> None:
         """Refuses a catalog folder with more files than an upload may hold."""
         if len(workflow_files(folder)) > self._settings.max_workflow_files:
             raise EngineError(
