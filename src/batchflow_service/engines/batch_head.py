@@ -9,12 +9,10 @@ else to stage, which command the head job runs, and how the run's tasks and outp
 
 import asyncio
 import contextlib
-import json
 import logging
 import re
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from batchflow_aws import AwsError
@@ -26,15 +24,21 @@ from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log_from, read_log_tail
 from batchflow_aws.queues import QueuePlatforms
 from batchflow_aws.s3paths import S3Prefix
 
-from ..attachments import Attachment, AttachmentError, safe_relative_path
-from ..catalog import Catalog, CatalogError, Workflow
+from ..attachments import Attachment
+from ..catalog import Workflow
 from ..models import Run, RunRequest, Task
 from ..settings import Settings
-from ..sources import workflow_files
 from ..states import FINAL_STATES, InvalidTransitionError, RunState
 from ..store import RunStore
 from .base import EngineError, OutputFile
 from .recovery import recorded_runs, restore_missing
+from .requests import (
+    catalog_entry,
+    check_catalog_params,
+    check_file_count,
+    check_params_size,
+    check_uploaded_entry,
+)
 from .staging import RunStaging
 
 HEAD_STATES = {
@@ -155,55 +159,18 @@ class BatchHeadEngine(ABC):
     def check_request(self, request: RunRequest, attachments: list[Attachment]) -> dict[str, Any]:
         listed = None
         if attachments:
-            try:
-                entry = safe_relative_path(request.workflow, "workflow_url")
-            except AttachmentError as error:
-                raise EngineError(str(error)) from None
-            if entry not in {a.name for a in attachments}:
-                raise EngineError(
-                    f"workflow_url {request.workflow[:100]!r} is not one of the attached files; "
-                    "URLs are not fetched"
-                )
+            check_uploaded_entry(request.workflow, attachments)
         else:
             listed = self._catalog_entry(request.workflow)
-            self._check_file_count(listed.folder)
-        try:
-            encoded = json.dumps(request.params, allow_nan=False)
-        except ValueError:
-            raise EngineError(
-                "params may not hold NaN or Infinity: JSON has no such numbers"
-            ) from None
-        if len(encoded) > self._settings.max_params_bytes:
-            raise EngineError(
-                f"params take {len(encoded)} bytes as JSON; at most "
-                f"{self._settings.max_params_bytes} are accepted"
-            )
+            check_file_count(listed.folder, self._settings.max_workflow_files)
+        check_params_size(request.params, self._settings.max_params_bytes)
         params = self._check_params(request.params)
         if listed is not None:
-            try:
-                listed.check_params(request.params)
-            except CatalogError as error:
-                raise EngineError(str(error)) from None
+            check_catalog_params(listed, request.params)
         return params
 
     def _catalog_entry(self, workflow: str) -> Workflow:
-        """The catalog's entry for `workflow`, if this engine runs it; else EngineError."""
-        try:
-            listed = Catalog(self._settings.catalog_dir).get(workflow)
-        except CatalogError as error:
-            raise EngineError(str(error)) from None
-        if self.name not in listed.engines or not (listed.folder / self.entry).is_file():
-            raise EngineError(
-                f"workflow {workflow} runs with {', '.join(listed.engines)}, not {self.name}"
-            )
-        return listed
-
-    def _check_file_count(self, folder: Path) -> None:
-        """Refuses a catalog folder with more files than an upload may hold."""
-        if len(workflow_files(folder)) > self._settings.max_workflow_files:
-            raise EngineError(
-                f"workflow {folder.name} has more than {self._settings.max_workflow_files} files"
-            )
+        return catalog_entry(self._settings.catalog_dir, workflow, self.name, self.entry)
 
     def _entry_of(self, run: Run) -> str:
         """The workflow's main file, relative to the staged workflow folder."""
