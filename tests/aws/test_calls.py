@@ -1,29 +1,21 @@
 """Error paths of the AWS calls, with botocore's Stubber standing in for AWS."""
 
-import boto3
 import pytest
 from botocore.exceptions import EndpointConnectionError
-from botocore.stub import Stubber
 
 from batchflow_aws import AwsError
 from batchflow_aws.calls import AwsCaller
-from batchflow_aws.clients import CLIENT_CONFIG, make_clients
+from batchflow_aws.clients import make_clients
+
+from ..offline_aws import stubbed
 
 FAST = {"max_wait_seconds": 0.001}
 
 
 @pytest.fixture
 def batch():
-    client = boto3.client(
-        "batch",
-        region_name="us-east-1",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        config=CLIENT_CONFIG,
-    )
-    with Stubber(client) as stubber:
+    with stubbed("batch") as (client, stubber):
         yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 @pytest.mark.parametrize(

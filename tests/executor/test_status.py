@@ -5,28 +5,18 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import boto3
 import pytest
 from botocore.stub import Stubber
 from snakemake_interface_executor_plugins.executors.base import SubmittedJobInfo
 from throttler import Throttler
 
 from batchflow_aws.calls import AwsCaller
-from batchflow_aws.clients import CLIENT_CONFIG
 from batchflow_aws.logs import read_log_from
 from batchflow_executor.events import EventLog
 from batchflow_executor.executor import Executor
 from batchflow_executor.settings import ExecutorSettings
 
-
-def client(service: str) -> Any:
-    return boto3.client(
-        service,
-        region_name="us-east-1",
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        config=CLIENT_CONFIG,
-    )
+from ..offline_aws import offline_client
 
 
 class Recorder:
@@ -43,7 +33,7 @@ def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     bare.settings = ExecutorSettings(job_queue="q", image="i", missing_job_grace=60)
     bare.run_id = "run"
     bare.call = AwsCaller(max_wait_seconds=0.001)
-    bare.batch, bare.logs = client("batch"), client("logs")
+    bare.batch, bare.logs = offline_client("batch"), offline_client("logs")
     bare.events = EventLog(tmp_path / "events.jsonl")
     bare.status_rate_limiter = Throttler(rate_limit=1000, period=1)
     bare.recorder = Recorder()

@@ -113,7 +113,7 @@ class BatchHeadEngine(ABC):
                 f"the {self.name} engine needs an AWS region: set AWS_DEFAULT_REGION (or run "
                 "`batchflow serve` with its embedded local AWS)"
             ) from None
-        self.staging = RunStaging(self._s3, settings.bucket)
+        self.staging = RunStaging(self._s3, settings.bucket, self._call)
         self._definitions = JobDefinitions(self._batch, self._call)
         self._platforms = QueuePlatforms(self._batch, self._call)
         self._launches: dict[str, asyncio.Task[None]] = {}

@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from batchflow_aws import AwsError
+from batchflow_aws.calls import AwsCaller
 from batchflow_aws.s3paths import S3Prefix
 
 from ..attachments import Attachment
@@ -19,9 +21,12 @@ RECORD = "run.json"
 
 
 class RunStaging:
-    def __init__(self, s3: Any, bucket: str) -> None:
+    """Every S3 call goes through `call`, the AWS layer's retry policy."""
+
+    def __init__(self, s3: Any, bucket: str, call: AwsCaller) -> None:
         self._s3 = s3
         self.bucket = bucket
+        self._call = call
 
     def prefix(self, run_id: str) -> S3Prefix:
         """Where a run's record, workflow, events and outputs are kept."""
@@ -45,31 +50,66 @@ class RunStaging:
         """Uploads the attachments, or the catalog folder's files, then `files` and the record."""
         prefix = self.prefix(run.id)
         for attachment in attachments:
-            key = prefix.key(f"workflow/{attachment.name}")
-            self._s3.put_object(Bucket=prefix.bucket, Key=key, Body=attachment.content)
+            self._put(prefix, f"workflow/{attachment.name}", attachment.content)
         if folder is not None:
             for path in workflow_files(folder):
-                key = prefix.key(f"workflow/{path.relative_to(folder.resolve()).as_posix()}")
-                self._s3.upload_file(str(path), prefix.bucket, key)
+                name = f"workflow/{path.relative_to(folder.resolve()).as_posix()}"
+                self._put(prefix, name, path.read_bytes())
         for name, body in files.items():
-            self._s3.put_object(Bucket=prefix.bucket, Key=prefix.key(name), Body=body)
+            self._put(prefix, name, body)
         self.write_record(run)
 
     def write_record(self, run: Run) -> None:
-        prefix = self.prefix(run.id)
         body = json.dumps(dump_stored(run, mode="json")).encode()
-        self._s3.put_object(Bucket=prefix.bucket, Key=prefix.key(RECORD), Body=body)
+        self._put(self.prefix(run.id), RECORD, body)
+
+    def _put(self, prefix: S3Prefix, name: str, body: bytes) -> None:
+        key = prefix.key(name)
+        self._call(
+            f"PutObject s3://{prefix.bucket}/{key}",
+            self._s3.put_object,
+            Bucket=prefix.bucket,
+            Key=key,
+            Body=body,
+        )
+
+    def read(self, location: S3Prefix, name: str) -> bytes | None:
+        """An object's content; None if there is no such object."""
+        try:
+            found = self._call(
+                f"GetObject {location.uri}/{name}",
+                self._s3.get_object,
+                Bucket=location.bucket,
+                Key=location.key(name),
+            )
+        except AwsError as error:
+            if error.code == "NoSuchKey":
+                return None
+            raise
+        return found["Body"].read()
 
     def list_files(self, location: S3Prefix) -> list[str]:
         """The keys under `location`, relative to it."""
         start = location.key("")
-        return [
-            item["Key"][len(start) :]
-            for page in self._s3.get_paginator("list_objects_v2").paginate(
-                Bucket=location.bucket, Prefix=start
-            )
-            for item in page.get("Contents", [])
-        ]
+        found = self._call.pages(
+            f"ListObjectsV2 {location.uri}",
+            self._s3,
+            "list_objects_v2",
+            "Contents",
+            Bucket=location.bucket,
+            Prefix=start,
+        )
+        return [item["Key"][len(start) :] for item in found]
+
+    def copy(self, source: S3Prefix, target: S3Prefix, name: str) -> None:
+        """Copies `name` from under one prefix to under another (a managed copy: any size)."""
+        self._call(
+            f"CopyObject {source.uri}/{name}",
+            self._s3.copy,
+            CopySource={"Bucket": source.bucket, "Key": source.key(name)},
+            Bucket=target.bucket,
+            Key=target.key(name),
+        )
 
 
 def download_tree(s3: Any, source: S3Prefix, destination: Path) -> int:

@@ -49,12 +49,8 @@ class SnakemakeEngine(BatchHeadEngine):
     # Tasks: the events the head job publishes
 
     def _read_events(self, run: Run) -> str:
-        prefix = self.prefix(run.id)
-        try:
-            body = self._s3.get_object(Bucket=prefix.bucket, Key=prefix.key(EVENT_FILE))
-        except self._s3.exceptions.NoSuchKey:
-            return ""
-        return body["Body"].read().decode(errors="replace")
+        body = self.staging.read(self.prefix(run.id), EVENT_FILE)
+        return (body or b"").decode(errors="replace")
 
     async def _collect_tasks(self, run: Run) -> None:
         events = parse_events(await asyncio.to_thread(self._read_events, run))
@@ -70,8 +66,7 @@ class SnakemakeEngine(BatchHeadEngine):
         for relative in self.staging.list_files(work):
             if relative.startswith(IGNORED_OUTPUTS):
                 continue
-            source = {"Bucket": work.bucket, "Key": work.key(relative)}
-            self._s3.copy(source, outputs.bucket, outputs.key(relative))
+            self.staging.copy(work, outputs, relative)
             files.append(f"s3://{outputs.bucket}/{outputs.key(relative)}")
         return {"prefix": f"{outputs.uri}/", "files": files}
 
