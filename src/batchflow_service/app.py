@@ -73,7 +73,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.state.settings = settings
     app.state.store = store
     app.state.engines = engines
-    app.state.runs = RunService(store, engines, settings)
+    app.state.runs = RunService(store, engines)
     app.state.metrics = health.RunMetrics()
     app.include_router(runs.router)
     app.include_router(wes.router)

@@ -16,14 +16,12 @@ from .api import pages
 from .attachments import Attachment, AttachmentError, safe_relative_path
 from .engines import Engine, EngineError, OutputFile
 from .models import Run, RunRequest, Task
-from .settings import Settings
 from .states import FINAL_STATES, RunState
 from .store import RunStore
 
 FOLLOW_POLL_SECONDS = 0.5
 FOLLOW_LIMIT_SECONDS = 3600
 MAX_LOG_LINES = 1_000_000
-MAX_TASKS = 10_000
 
 
 class RunEndedError(Exception):
@@ -35,10 +33,9 @@ class NotFoundError(LookupError):
 
 
 class RunService:
-    def __init__(self, store: RunStore, engines: dict[str, Engine], settings: Settings) -> None:
+    def __init__(self, store: RunStore, engines: dict[str, Engine]) -> None:
         self.store = store
         self.engines = engines
-        self.settings = settings
 
     def engine(self, name: str) -> Engine:
         engine = self.engines.get(name)

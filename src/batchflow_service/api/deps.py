@@ -6,7 +6,6 @@ from fastapi import Depends, Request
 
 from ..engines import Engine
 from ..runs import RunService
-from ..settings import Settings
 from ..store import RunStore
 
 
@@ -22,11 +21,6 @@ def get_runs(request: Request) -> RunService:
     return request.app.state.runs
 
 
-def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
 StoreDep = Annotated[RunStore, Depends(get_store)]
 EnginesDep = Annotated[dict[str, Engine], Depends(get_engines)]
 RunsDep = Annotated[RunService, Depends(get_runs)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
