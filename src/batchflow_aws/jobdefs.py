@@ -4,9 +4,10 @@ import hashlib
 import json
 import threading
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .calls import AwsCaller
+if TYPE_CHECKING:  # botocore loads only when a workflow runs, not on `snakemake --version`
+    from .calls import AwsCaller
 
 DEFAULT_MEMORY_MIB = 2048
 
@@ -68,7 +69,7 @@ class DefinitionSpec:
 
 
 class JobDefinitions:
-    def __init__(self, batch: Any, call: AwsCaller) -> None:
+    def __init__(self, batch: Any, call: "AwsCaller") -> None:
         self._batch = batch
         self._call = call
         self._arns: dict[DefinitionSpec, str] = {}

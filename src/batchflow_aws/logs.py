@@ -1,20 +1,21 @@
 """A Batch job's CloudWatch log: all of it, from a point on, or its tail."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .calls import AwsCaller
+if TYPE_CHECKING:  # botocore loads only when a workflow runs, not on `snakemake --version`
+    from .calls import AwsCaller
 
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 MAX_PAGES = 1_000
 
 
-def read_log(logs: Any, call: AwsCaller, group: str, stream: str) -> list[str]:
+def read_log(logs: Any, call: "AwsCaller", group: str, stream: str) -> list[str]:
     """Every message of a stream, oldest first."""
     return read_log_from(logs, call, group, stream, None)[0]
 
 
 def read_log_from(
-    logs: Any, call: AwsCaller, group: str, stream: str, token: str | None
+    logs: Any, call: "AwsCaller", group: str, stream: str, token: str | None
 ) -> tuple[list[str], str | None]:
     """The messages after `token` (from the start if None), and the token to read on from.
 
@@ -38,7 +39,7 @@ def read_log_from(
     return messages, token
 
 
-def read_log_tail(logs: Any, call: AwsCaller, group: str, stream: str, lines: int) -> list[str]:
+def read_log_tail(logs: Any, call: "AwsCaller", group: str, stream: str, lines: int) -> list[str]:
     """The last `lines` messages of a stream, oldest first."""
     page = call(
         f"GetLogEvents {group} {stream}",

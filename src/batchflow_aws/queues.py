@@ -1,16 +1,18 @@
 """Which platform (EC2 or FARGATE) a job queue runs, read from its compute environments."""
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .calls import AwsCaller
 from .errors import AwsError
+
+if TYPE_CHECKING:  # botocore loads only when a workflow runs, not on `snakemake --version`
+    from .calls import AwsCaller
 
 FARGATE_TYPES = frozenset({"FARGATE", "FARGATE_SPOT"})
 
 
 class QueuePlatforms:
-    def __init__(self, batch: Any, call: AwsCaller) -> None:
+    def __init__(self, batch: Any, call: "AwsCaller") -> None:
         self._batch = batch
         self._call = call
         self._platforms: dict[str, str] = {}
