@@ -1,6 +1,7 @@
 """Real Snakemake runs: `snakemake --executor batchflow --profile workflows/profiles/local`."""
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -17,6 +18,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 PROFILE = REPOSITORY / "workflows" / "profiles" / "local"
 WORKFLOWS = Path(__file__).parent / "workflows"
 ACTIVE = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
+POLL_SECONDS = 5  # the local profile's seconds-between-status-checks
 
 pytestmark = pytest.mark.slow
 
@@ -92,7 +94,9 @@ def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
 ) -> None:
     run = Run("scatter", tmp_path, aws_environment)
 
+    started = time.monotonic()
     result = run.run()
+    poll_cycles = math.ceil((time.monotonic() - started) / POLL_SECONDS)
 
     assert result.returncode == 0, result.stderr[-3000:]
     summary = s3.get_object(Bucket="batchflow-local", Key=f"{run.prefix}/summary.txt")
@@ -103,7 +107,9 @@ def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
     calls = admin.get("/stats").json()["calls"]
     assert calls.get("batch:RegisterJobDefinition", 0) <= 1
     assert calls["batch:SubmitJob"] == jobs
-    assert calls["batch:DescribeJobs"] < jobs
+    # One DescribeJobs per poll cycle for all active jobs (up to 100), however long the run
+    # takes on a busy machine; never one per job.
+    assert calls["batch:DescribeJobs"] <= poll_cycles + 1
     events = run.events()
     assert sum(e["event"] == "submitted" for e in events) == jobs
     assert sum(e["event"] == "succeeded" for e in events) == jobs
