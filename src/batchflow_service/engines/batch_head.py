@@ -389,7 +389,7 @@ class BatchHeadEngine(ABC):
 
     async def recover(self) -> None:
         """Puts runs of this engine recorded in S3 but missing from the store back into it."""
-        recorded = await asyncio.to_thread(recorded_runs, self._s3, self._settings.bucket)
+        recorded = await asyncio.to_thread(recorded_runs, self.staging)
         await restore_missing(self._store, [run for run in recorded if run.engine == self.name])
 
     # Outputs

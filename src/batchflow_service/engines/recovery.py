@@ -1,22 +1,17 @@
 """After a restart: the runs recorded in S3 that the store no longer holds."""
 
-import contextlib
-from typing import Any
-
 from ..models import Run
 from ..store import RunStore
-from .staging import RECORD
+from .staging import RECORD, RunStaging
 
 
-def recorded_runs(s3: Any, bucket: str) -> list[Run]:
+def recorded_runs(staging: RunStaging) -> list[Run]:
     """Every run record under s3://BUCKET/runs/."""
     runs = []
-    paginator = s3.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=bucket, Prefix="runs/", Delimiter="/"):
-        for common in page.get("CommonPrefixes", []):
-            with contextlib.suppress(s3.exceptions.NoSuchKey):
-                body = s3.get_object(Bucket=bucket, Key=f"{common['Prefix']}{RECORD}")["Body"]
-                runs.append(Run.model_validate_json(body.read()))
+    for run_id in staging.run_ids():
+        body = staging.read(staging.prefix(run_id), RECORD)
+        if body is not None:
+            runs.append(Run.model_validate_json(body))
     return runs
 
 

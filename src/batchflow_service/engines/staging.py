@@ -88,6 +88,19 @@ class RunStaging:
             raise
         return found["Body"].read()
 
+    def run_ids(self) -> list[str]:
+        """The runs that have a folder under s3://BUCKET/runs/."""
+        folders = self._call.pages(
+            f"ListObjectsV2 s3://{self.bucket}/runs/",
+            self._s3,
+            "list_objects_v2",
+            "CommonPrefixes",
+            Bucket=self.bucket,
+            Prefix="runs/",
+            Delimiter="/",
+        )
+        return [folder["Prefix"].removeprefix("runs/").rstrip("/") for folder in folders]
+
     def list_files(self, location: S3Prefix) -> list[str]:
         """The keys under `location`, relative to it."""
         start = location.key("")
