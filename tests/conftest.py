@@ -52,7 +52,10 @@ def client_factory(local_aws: LocalAwsServer) -> Callable[..., Any]:
 
 @pytest.fixture(scope="session")
 def admin(local_aws: LocalAwsServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{local_aws.endpoint}/_batchflow", timeout=10) as client:
+    credentials = (local_aws.config.access_key_id, local_aws.config.secret_access_key)
+    with httpx.Client(
+        base_url=f"{local_aws.endpoint}/_batchflow", auth=credentials, timeout=10
+    ) as client:
         yield client
 
 

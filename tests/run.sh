@@ -28,5 +28,6 @@ fi
 
 .venv/bin/ruff check src tests infra
 .venv/bin/ruff format --check src tests infra
+if command -v npm >/dev/null && [ ! tests/service/oidc/node_modules/.package-lock.json -nt tests/service/oidc/package-lock.json ]; then npm ci --prefix tests/service/oidc --no-audit --no-fund --silent; fi
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 exec .venv/bin/pytest "$@"

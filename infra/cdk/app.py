@@ -33,25 +33,33 @@ def build(app: cdk.App) -> BatchflowStack:
     def flag(key: str) -> bool:
         return str(app.node.try_get_context(key)).lower() == "true"
 
+    def text(key: str) -> str | None:
+        value = str(app.node.try_get_context(key) or "").strip()
+        return value or None
+
     try:
-        return _with_checks(app, number, flag)
+        return _with_checks(app, number, flag, text)
     except ConfigurationError as error:
         raise SystemExit(f"batchflow stack: {error}") from None
 
 
-def _with_checks(app: cdk.App, number, flag) -> BatchflowStack:
+def _with_checks(app: cdk.App, number, flag, text) -> BatchflowStack:
     stack = BatchflowStack(
         app,
         "Batchflow",
         nat_gateways=number("natGateways"),
         image_tag=str(app.node.try_get_context("imageTag")),
-        certificate_arn=app.node.try_get_context("certificateArn") or None,
-        service_url=app.node.try_get_context("serviceUrl") or None,
+        certificate_arn=text("certificateArn"),
+        service_url=text("serviceUrl"),
         public_service=flag("publicService"),
         work_expiry_days=number("workExpiryDays"),
         max_vcpus=number("maxVcpus"),
         service_tasks=number("serviceTasks"),
         database=flag("database"),
+        auth=text("auth"),
+        cognito=flag("cognito"),
+        oidc_issuer=text("oidcIssuer"),
+        oidc_audience=text("oidcAudience"),
         description="batchflow: Snakemake workflows on AWS Batch",
     )
     if flag("nag"):

@@ -12,6 +12,8 @@ import httpx
 
 from batchflow_service.validation import describe_errors
 
+from .credentials import TOKEN_VARIABLE, Credential
+
 FINAL = frozenset({"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"})
 
 
@@ -25,6 +27,10 @@ class ServiceError(RuntimeError):
 
 class ServiceUnreachableError(ServiceError):
     """No answer came: nothing listens at the URL, or the connection broke."""
+
+
+class NotAuthenticatedError(ServiceError):
+    """The service answered 401: no token was sent, or it expired or was revoked."""
 
 
 @dataclass(frozen=True)
@@ -55,10 +61,20 @@ def error_message(response: httpx.Response) -> str:
 
 class ServiceClient:
     def __init__(
-        self, url: str, timeout: float = 30, transport: httpx.BaseTransport | None = None
+        self,
+        url: str,
+        timeout: float = 30,
+        transport: httpx.BaseTransport | None = None,
+        credential: Credential | None = None,
     ) -> None:
+        """Sends `credential`'s token as `Authorization: Bearer` on every request (httpx drops
+        it when a redirect leads to another host, such as a presigned S3 URL)."""
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url, timeout=timeout, transport=transport)
+        self.credential = credential
+        headers = {"Authorization": f"Bearer {credential.token}"} if credential else {}
+        self._http = httpx.Client(
+            base_url=self.url, timeout=timeout, transport=transport, headers=headers
+        )
 
     def __enter__(self) -> "ServiceClient":
         return self
@@ -80,14 +96,33 @@ class ServiceClient:
             f"({type(error).__name__}: {error})"
         )
 
+    def _not_authenticated(self) -> NotAuthenticatedError:
+        login = f"`batchflow login --url {self.url}`"
+        if self.credential is None:
+            message = f"not logged in to {self.url}: run {login}, or set {TOKEN_VARIABLE}"
+        elif self.credential.source == TOKEN_VARIABLE:
+            message = (
+                f"{self.url} refused the token in {TOKEN_VARIABLE} (it expired, was revoked, or "
+                f"is not one of its tokens): set a valid one, or unset it and run {login}"
+            )
+        else:
+            message = (
+                f"{self.url} refused the token stored in {self.credential.source} (it expired "
+                f"or was revoked): run {login}"
+            )
+        return NotAuthenticatedError(message, 401)
+
     def _send(
         self,
         method: str,
         path: str,
         stream: bool = False,
         follow_redirects: bool = False,
+        logging_in: bool = False,
         **kwargs: Any,
     ) -> httpx.Response:
+        """The response, unless it is an error: then a ServiceError with the service's message
+        (a 401 says how to log in, except while `logging_in`)."""
         request = self._http.build_request(method, path, **kwargs)
         try:
             response = self._http.send(request, stream=stream, follow_redirects=follow_redirects)
@@ -100,7 +135,12 @@ class ServiceClient:
                 raise self._unreachable(error) from None
             finally:
                 response.close()
-            raise ServiceError(error_message(response), response.status_code)
+            if response.status_code == 401 and not logging_in:
+                raise self._not_authenticated()
+            message = error_message(response)
+            if response.status_code == 429:
+                message += f"; {_retry_after(response)}"
+            raise ServiceError(message, response.status_code)
         return response
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -123,6 +163,16 @@ class ServiceClient:
             raise self._unreachable(error) from None
         finally:
             response.close()
+
+    def log_in(self, username: str, password: str) -> dict[str, Any]:
+        """A session token for a user of the service's own (POST /auth/token, OAuth2's password
+        form): `access_token`, `token_type`, `expires_in` (seconds)."""
+        form = {"username": username, "password": password}
+        return self._json("POST", "/auth/token", data=form, logging_in=True)
+
+    def me(self) -> dict[str, Any]:
+        """Who the token belongs to: `name`, `role`, `via`."""
+        return self._json("GET", "/users/me")
 
     def submit(
         self, workflow: str, engine: str, params: dict[str, Any], tags: dict[str, str]
@@ -208,6 +258,11 @@ class ServiceClient:
             if run["state"] in FINAL:
                 return
             time.sleep(poll_seconds)
+
+
+def _retry_after(response: httpx.Response) -> str:
+    seconds = response.headers.get("retry-after", "").strip()
+    return f"wait {seconds} s before trying again" if seconds.isdigit() else "try again later"
 
 
 def _run_path(run_id: str) -> str:

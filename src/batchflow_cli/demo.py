@@ -1,16 +1,19 @@
 """`batchflow demo`: the whole system on this machine, carrying one run of a catalog workflow."""
 
+import secrets
 import shutil
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from rich.console import Console
 
 from batchflow_local.embedded import start_local_aws
 from batchflow_service.catalog import Catalog, CatalogError
 from batchflow_service.settings import Settings
 
-from .client import ServiceClient
+from .client import ServiceClient, ServiceError
+from .credentials import Credential
 from .display import task_table
 from .download import download_outputs
 from .progress import follow
@@ -59,7 +62,13 @@ def run_demo(
 ) -> int:
     """Runs the workflow; its output files are saved in `results` (default:
     batchflow-results/RUN_ID). 0 when the run is COMPLETE, else 1."""
-    settings = Settings(reconcile_seconds=1.0)
+    # The demo's service is its own, on loopback: its users are its own too (never an OpenID
+    # provider's), and admin's password is made here, used once, never shown; the token it
+    # buys is never stored.
+    password = secrets.token_urlsafe(24)
+    settings = Settings(reconcile_seconds=1.0, admin_password=SecretStr(password))
+    if settings.auth == "oidc":
+        settings = settings.model_copy(update={"auth": "builtin"})
     engine = choose_engine(workflow, settings)
     console.print("[bold]batchflow demo[/bold]: starting the local AWS (Batch, Logs, S3) ...")
     local = start_local_aws()
@@ -67,7 +76,12 @@ def run_demo(
     try:
         url = service.start()
         console.print(f"Run service at {url}, local AWS at {local.endpoint}")
-        with ServiceClient(url) as client:
+        credential = log_in_as_admin(url, password, settings)
+        if credential is not None:
+            console.print(
+                "Logged in as admin, with a password made for this demo (POST /auth/token)"
+            )
+        with ServiceClient(url, credential=credential) as client:
             run = client.submit(workflow, engine, params, {"source": "demo"})
             console.print(
                 f"Submitted run {run['id']} of workflow [bold]{workflow}[/bold] (POST /runs)"
@@ -86,13 +100,31 @@ def run_demo(
             console.print(f"\nResults saved in {saved_in}", markup=False)
         console.print(
             f"The service answered at {url} while the demo ran (GET /runs/{run['id']}); "
-            "`batchflow serve` keeps one running, and `batchflow runs download` fetches a "
-            "run's results from it."
+            "`batchflow serve` keeps one running (`batchflow login` to it), and "
+            "`batchflow runs download` fetches a run's results from it."
         )
         return 0 if run["state"] == "COMPLETE" else 1
     finally:
         service.stop()
         local.stop()
+
+
+def log_in_as_admin(url: str, password: str, settings: Settings) -> Credential | None:
+    """A token for user admin of the demo's own service (None when its authentication is off)."""
+    if settings.auth == "none":
+        return None
+    with ServiceClient(url) as client:
+        try:
+            session = client.log_in("admin", password)
+        except ServiceError as error:
+            if error.status_code != 401:
+                raise
+            raise DemoError(
+                f"the demo's service refused its own admin login ({error}): "
+                "BATCHFLOW_DATABASE_URL names a database whose admin has another password; "
+                "unset it for the demo"
+            ) from None
+    return Credential(session["access_token"], "the demo's admin login")
 
 
 def show_results(

@@ -7,7 +7,8 @@ from typing import NoReturn
 
 import typer
 
-from .client import ServiceError, ServiceUnreachableError
+from .client import NotAuthenticatedError, ServiceError, ServiceUnreachableError
+from .credentials import CredentialsError
 
 
 class ExitCode(IntEnum):
@@ -20,6 +21,9 @@ class ExitCode(IntEnum):
     """No such run (HTTP 404 from the service), or no such catalog workflow."""
     UNREACHABLE = 4
     """The service could not be reached, or stopped answering."""
+    NOT_AUTHENTICATED = 5
+    """The service answered 401 (not logged in, or the token expired or was revoked), or the
+    credentials file cannot be used: `batchflow login` again."""
 
 
 def fail(message: str, code: ExitCode = ExitCode.FAILED) -> NoReturn:
@@ -30,6 +34,8 @@ def fail(message: str, code: ExitCode = ExitCode.FAILED) -> NoReturn:
 def exit_code_for(error: ServiceError) -> ExitCode:
     if isinstance(error, ServiceUnreachableError):
         return ExitCode.UNREACHABLE
+    if isinstance(error, NotAuthenticatedError):
+        return ExitCode.NOT_AUTHENTICATED
     if error.status_code == 404:
         return ExitCode.NOT_FOUND
     return ExitCode.FAILED
@@ -37,8 +43,11 @@ def exit_code_for(error: ServiceError) -> ExitCode:
 
 @contextmanager
 def service_errors_reported() -> Iterator[None]:
-    """Turns a ServiceError into one line on stderr and the exit code that matches it."""
+    """Turns a ServiceError (or an unusable credentials file) into one line on stderr and the
+    exit code that matches it."""
     try:
         yield
     except ServiceError as error:
         fail(f"batchflow: {error}", exit_code_for(error))
+    except CredentialsError as error:
+        fail(f"batchflow: {error}", ExitCode.NOT_AUTHENTICATED)

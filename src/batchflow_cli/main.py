@@ -6,7 +6,7 @@ import typer
 
 from batchflow_service.version import installed_version
 
-from .commands import demo, head, local, profile, runs, serve, submit, workflows
+from .commands import demo, head, local, login, profile, runs, serve, submit, workflows
 from .options import HELP_OPTIONS
 
 app = typer.Typer(
@@ -38,6 +38,9 @@ def main(
 app.command()(local.local)
 app.command()(serve.serve)
 app.command()(submit.submit)
+app.command()(login.login)
+app.command()(login.logout)
+app.command()(login.whoami)
 app.add_typer(runs.app, name="runs")
 app.command()(demo.demo)
 app.command()(workflows.workflows)

@@ -1,12 +1,18 @@
 """The local AWS's own endpoints under /_batchflow: health, call counts and fault injection."""
 
+import base64
+import binascii
 from collections import Counter
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, HTTPException, Response
 from pydantic import BaseModel
+from starlette.datastructures import Headers
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .faults import FaultSettings
+from .signatures import Credentials
 
 if TYPE_CHECKING:
     from .app import LocalAws
@@ -86,3 +92,36 @@ def create_admin_app(local: "LocalAws") -> FastAPI:
         return Response(status_code=204)
 
     return app
+
+
+class BasicAuth:
+    """Lets through only callers with the local AWS's credentials as HTTP Basic auth: the access
+    key id as user name, the secret access key as password."""
+
+    def __init__(self, app: ASGIApp, credentials: Credentials) -> None:
+        self.app = app
+        self.credentials = credentials
+
+    def authorized(self, header: str | None) -> bool:
+        scheme, _, encoded = (header or "").partition(" ")
+        if scheme.lower() != "basic":
+            return False
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return False
+        user, colon, password = decoded.partition(":")
+        return bool(colon) and self.credentials.match(user, password)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.authorized(Headers(scope=scope).get("authorization")):
+            await self.app(scope, receive, send)
+            return
+        response = PlainTextResponse(
+            "The admin API needs HTTP Basic auth: AWS_ACCESS_KEY_ID as user name, "
+            "AWS_SECRET_ACCESS_KEY as password, as batchflow local printed them at start "
+            '(curl -u "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" …).',
+            401,
+            headers={"WWW-Authenticate": 'Basic realm="batchflow local"'},
+        )
+        await response(scope, receive, send)

@@ -11,10 +11,11 @@ from moto.moto_server.werkzeug_app import create_backend_app
 from moto.s3.models import s3_backends
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from . import protocol
-from .admin import create_admin_app
+from .admin import BasicAuth, create_admin_app
+from .authentication import signature_of
 from .batch_jobs import BatchJobs
 from .batch_resources import BatchResources
 from .config import (
@@ -28,6 +29,7 @@ from .errors import AwsError
 from .faults import FaultInjector
 from .logs import LogsBackend
 from .scheduler import JobScheduler
+from .signatures import Credentials, Received, SignatureError
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +58,42 @@ def service_of(scope: Scope) -> str:
     return "batch" if path.startswith("/v1/") else "s3"
 
 
-async def read_body(request: Request) -> bytes:
+async def read_body(receive: Receive, limit: int | None) -> bytes:
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > protocol.MAX_BODY_BYTES:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise AwsError("IncompleteBody", "The client went away before sending the body")
+        body += message.get("body", b"")
+        if limit is not None and len(body) > limit:
             raise AwsError(
-                "RequestEntityTooLargeException",
-                f"Request body is larger than {protocol.MAX_BODY_BYTES} bytes",
-                413,
+                "RequestEntityTooLargeException", f"Request body is larger than {limit} bytes", 413
             )
-    return bytes(body)
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands on the body already read, then whatever the client sends next."""
+    sent = False
+
+    async def receive_again() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive_again
+
+
+def error_response(service: str, error: AwsError) -> Response:
+    """The error as the service's protocol shapes it: restJson1, awsJson1.1 or S3's XML."""
+    if service == "batch":
+        return protocol.rest_json_error(error)
+    if service == "logs":
+        return protocol.aws_json_error(error)
+    return protocol.s3_error(error.code, error.message, error.status)
 
 
 class LocalAws:
@@ -74,6 +101,7 @@ class LocalAws:
 
     def __init__(self, config: LocalAwsConfig, client_environment: dict[str, str]) -> None:
         self.config = config
+        self.credentials = Credentials(config.access_key_id, config.secret_access_key)
         self.logs = LogsBackend(config.region, ACCOUNT_ID)
         self.faults = FaultInjector()
         self.scheduler = JobScheduler(config, self.logs, self.faults, client_environment)
@@ -81,7 +109,7 @@ class LocalAws:
         self.jobs = BatchJobs(self.resources, self.scheduler)
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
-        self.admin = create_admin_app(self)
+        self.admin = BasicAuth(create_admin_app(self), self.credentials)
         s3_app = create_backend_app("s3")
         s3_app.debug = False
         self.s3 = WSGIMiddleware(s3_app)
@@ -147,21 +175,39 @@ class LocalAws:
         if service == "admin":
             await self.admin(scope, receive, send)
             return
-        if service == "s3":
-            await self._s3(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        if service == "batch":
-            response = await self._batch(request)
-        elif service == "logs":
-            response = await self._logs(request)
-        else:
+        if service not in SERVED:
             response = protocol.s3_error(
                 "UnsupportedService",
                 f"batchflow local serves {', '.join(SERVED)}; not {service}",
                 400,
             )
+            await response(scope, receive, send)
+            return
+        try:
+            body = await self._signed_body(scope, receive, service)
+        except SignatureError as error:
+            await error_response(service, error.as_aws_error(service))(scope, receive, send)
+            return
+        except AwsError as error:
+            await error_response(service, error)(scope, receive, send)
+            return
+        if service == "s3":
+            await self._s3(scope, receive if body is None else replay(body, receive), send)
+            return
+        handle = self._batch if service == "batch" else self._logs
+        response = await handle(Request(scope, receive), body or b"")
         await response(scope, receive, send)
+
+    async def _signed_body(self, scope: Scope, receive: Receive, service: str) -> bytes | None:
+        """The body, read once, after the signature is found to be made with this server's
+        credentials; None for S3 when the signature does not cover it (then it is not read
+        here, but streamed on to S3)."""
+        signature = signature_of(Received.from_scope(scope), self.credentials, service)
+        body = None
+        if service != "s3" or signature.covers_body:
+            body = await read_body(receive, None if service == "s3" else protocol.MAX_BODY_BYTES)
+        signature.verify(body or b"")
+        return body
 
     def _throttles(self, service: str, operation: str) -> bool:
         self.calls[f"{service}:{operation}"] += 1
@@ -170,7 +216,7 @@ class LocalAws:
             return True
         return False
 
-    async def _batch(self, request: Request) -> Response:
+    async def _batch(self, request: Request, body: bytes) -> Response:
         try:
             raw_path = request.scope.get("raw_path") or request.url.path.encode()
             operation, labels = protocol.match_batch_route(request.method, raw_path.decode())
@@ -181,8 +227,8 @@ class LocalAws:
                 raise AwsError(
                     "ClientException", f"{operation.name} is not supported by batchflow local"
                 )
-            body = protocol.parse_json_body(await read_body(request))
-            params = protocol.request_parameters(operation, body, labels, request.url.query)
+            parsed = protocol.parse_json_body(body)
+            params = protocol.request_parameters(operation, parsed, labels, request.url.query)
             protocol.validate(operation, params, "ClientException")
             return JSONResponse(handler(params))
         except AwsError as error:
@@ -192,7 +238,7 @@ class LocalAws:
             error = AwsError("ServerException", "Internal error in batchflow local", 500)
             return protocol.rest_json_error(error)
 
-    async def _logs(self, request: Request) -> Response:
+    async def _logs(self, request: Request, body: bytes) -> Response:
         try:
             operation = protocol.logs_operation(request.headers.get("x-amz-target", ""))
             if self._throttles("logs", operation.name):
@@ -203,7 +249,7 @@ class LocalAws:
                     "InvalidOperationException",
                     f"{operation.name} is not supported by batchflow local",
                 )
-            params = protocol.parse_json_body(await read_body(request))
+            params = protocol.parse_json_body(body)
             protocol.validate(operation, params, "InvalidParameterException")
             return protocol.aws_json_response(handler(params))
         except AwsError as error:

@@ -1,6 +1,8 @@
 """How a local AWS is sized and where it keeps its files."""
 
 import os
+import secrets
+import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,7 +11,7 @@ DEFAULT_PORT = 4566
 DEFAULT_QUEUE = "local"
 DEFAULT_BUCKET = "batchflow-local"
 DEFAULT_COMPUTE_ENVIRONMENT = "local"
-ACCESS_KEY = "batchflow-local"
+ACCESS_KEY_ID_PREFIX = "BFL"
 
 
 MIN_VCPUS = 8
@@ -26,6 +28,18 @@ def machine_memory_mib() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
 
 
+def new_access_key_id() -> str:
+    """20 characters, as AWS's are: `BFL` and 17 random upper-case letters and digits."""
+    alphabet = string.ascii_uppercase + string.digits
+    return ACCESS_KEY_ID_PREFIX + "".join(secrets.choice(alphabet) for _ in range(17))
+
+
+def new_secret_access_key() -> str:
+    """40 random letters and digits (no `/` or `+`, so it pastes into a shell or a URL)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(40))
+
+
 @dataclass
 class LocalAwsConfig:
     workdir: Path
@@ -38,3 +52,6 @@ class LocalAwsConfig:
     timeout_scale: float = 1.0
     keep_workdir: bool = True
     """False: the work directory is removed when the server stops (a scratch directory)."""
+    access_key_id: str = field(default_factory=new_access_key_id)
+    secret_access_key: str = field(default_factory=new_secret_access_key, repr=False)
+    """Every request must be signed with these (the admin API takes them as Basic auth)."""

@@ -13,7 +13,8 @@ from pathlib import Path
 import uvicorn
 
 from .app import LocalAws
-from .config import ACCESS_KEY, DEFAULT_BUCKET, DEFAULT_QUEUE, LocalAwsConfig
+from .config import DEFAULT_BUCKET, DEFAULT_QUEUE, LocalAwsConfig
+from .guard import HostGuard
 
 
 class NotLoopbackError(ValueError):
@@ -59,6 +60,7 @@ class LocalAwsServer:
         host = f"[{address}]" if family == socket.AF_INET6 else address
         self.endpoint = f"http://{host}:{self.port}"
         self.local = LocalAws(config, self.job_environment())
+        self.app = HostGuard(self.local, address, self.port)
         self._server: AnnouncingServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -70,8 +72,8 @@ class LocalAwsServer:
             "AWS_ENDPOINT_URL": self.endpoint,
             "AWS_DEFAULT_REGION": self.config.region,
             "AWS_REGION": self.config.region,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": ACCESS_KEY,
+            "AWS_ACCESS_KEY_ID": self.config.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.config.secret_access_key,
             "SNAKEMAKE_BATCHFLOW_JOB_QUEUE": DEFAULT_QUEUE,
             "BATCHFLOW_HEAD_QUEUE": DEFAULT_QUEUE,
             "BATCHFLOW_TASK_QUEUE": DEFAULT_QUEUE,
@@ -86,7 +88,7 @@ class LocalAwsServer:
     async def serve(self, on_ready: Callable[[], None] | None = None) -> None:
         """Serves until told to exit; then ends every job still running."""
         self.local.bootstrap()
-        config = uvicorn.Config(self.local, log_level="warning", access_log=False, lifespan="off")
+        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = AnnouncingServer(config, on_ready)
         try:
             await self._server.serve(sockets=[self.socket])

@@ -7,9 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import health, runs, weblog, wes
+from .api import auth, health, runs, users, weblog, wes
 from .api.errors import install_error_handlers
+from .api.guard import RequestGuard
 from .api.limits import BodyLimit
+from .auth.authenticator import Authenticator
+from .auth.bootstrap import ensure_admin
 from .engines import Engine, MockEngine
 from .reconciler import Reconciler
 from .runs import RunService
@@ -50,10 +53,15 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     store = store or build_store(settings)
     engines = build_engines(settings, store)
     reconciler = Reconciler(store, engines, settings.reconcile_seconds)
+    authenticator = Authenticator(settings, store)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await store.open()
+        await authenticator.start()
+        if settings.auth == "builtin":
+            password = settings.admin_password
+            await ensure_admin(store, password.get_secret_value() if password else None)
         loop = asyncio.create_task(reconciler.run())
         yield
         loop.cancel()
@@ -61,6 +69,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
             await loop
         for engine in engines.values():
             await engine.close()
+        await authenticator.close()
         await store.close()
 
     app = FastAPI(
@@ -74,12 +83,22 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.state.store = store
     app.state.engines = engines
     app.state.runs = RunService(store, engines)
+    app.state.auth = authenticator
     app.state.metrics = health.RunMetrics()
+    app.include_router(auth.router)
+    app.include_router(users.router)
     app.include_router(runs.router)
     app.include_router(wes.router)
     app.include_router(weblog.router)
     app.include_router(health.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        RequestGuard,
+        hosts=set(settings.allowed_hosts),
+        origins=set(settings.allowed_origins),
+        public_url=settings.public_url,
+        loopback_clients_only=settings.auth == "none",
+    )
 
     install_error_handlers(app)
     return app

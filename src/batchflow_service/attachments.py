@@ -1,9 +1,15 @@
 """Uploaded workflow files: names checked, sizes bounded, nothing written outside the run."""
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 MAX_NAME_LENGTH = 255
+URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+NOT_FETCHED = (
+    "workflow URLs are never fetched: name a catalog workflow or attach the files and name "
+    "the main one by its path"
+)
 
 
 class AttachmentError(ValueError):
@@ -29,6 +35,23 @@ def safe_relative_path(name: str, what: str = "attachment") -> str:
     if normalized in ("", "."):
         raise AttachmentError(f"{what} name {name[:80]!r} names no file")
     return normalized
+
+
+def is_url(name: str) -> bool:
+    """Whether `name` starts with a URL scheme (http:, s3:, file:, git+https:, ...)."""
+    return URL_SCHEME.match(name) is not None
+
+
+def entry_path(name: str, what: str = "workflow") -> str:
+    """The main file of an uploaded workflow as the workflow engine is given it: a relative path
+    in normal form, never a URL (a workflow engine would fetch that). Returns `name` itself, so
+    the string checked is the string run; AttachmentError otherwise."""
+    if is_url(name):
+        raise AttachmentError(f"{what} {name[:100]!r} is a URL; {NOT_FETCHED}")
+    normalized = safe_relative_path(name, what)
+    if normalized != name:
+        raise AttachmentError(f"{what} {name[:100]!r} is not a plain path; write it {normalized!r}")
+    return name
 
 
 def check_attachments(

@@ -62,6 +62,7 @@ class Run(BaseModel):
     engine: Engine
     params: dict[str, Any] = Field(default_factory=dict)
     tags: dict[str, str] = Field(default_factory=dict)
+    owner: str | None = Field(default=None, description="The user who submitted the run")
     state: RunState = RunState.QUEUED
     reason: str | None = Field(default=None, description="Why the run failed or was canceled")
     created_at: datetime = Field(default_factory=utcnow)

@@ -14,10 +14,11 @@ from batchflow_aws import AwsError
 
 from .api import pages
 from .attachments import Attachment, AttachmentError, safe_relative_path
+from .auth.identity import Identity
 from .engines import Engine, EngineError, OutputFile
 from .models import Run, RunRequest, Task
 from .states import FINAL_STATES, RunState
-from .store import RunStore
+from .store import RunNotFoundError, RunStore
 
 FOLLOW_POLL_SECONDS = 0.5
 FOLLOW_LIMIT_SECONDS = 3600
@@ -30,6 +31,10 @@ class RunEndedError(Exception):
 
 class NotFoundError(LookupError):
     """A task or an output the run does not have (HTTP 404)."""
+
+
+class ForbiddenError(Exception):
+    """The caller's role does not allow this (HTTP 403)."""
 
 
 class RunService:
@@ -48,11 +53,19 @@ class RunService:
 
     async def submit(
         self,
+        caller: Identity,
         request: RunRequest,
         attachments: list[Attachment],
         wes_request: dict[str, Any] | None = None,
     ) -> Run:
-        """Checks a request with its engine, records the run, and launches it."""
+        """Checks the caller's role and the request, records the run, and launches it."""
+        if not caller.may_submit:
+            raise ForbiddenError(f"{caller.name} is a {caller.role}: a viewer submits no runs")
+        if attachments and not caller.may_upload:
+            raise ForbiddenError(
+                f"{caller.name} is a {caller.role}: a launcher runs catalog workflows only; "
+                "uploading a workflow needs the maintainer role"
+            )
         engine = self.engine(request.engine)
         params = engine.check_request(request, attachments)
         run = Run(
@@ -62,6 +75,7 @@ class RunService:
             engine=request.engine,
             params=params,
             tags=request.tags,
+            owner=caller.name,
             uploaded=bool(attachments),
             request=wes_request or {},
         )
@@ -69,11 +83,17 @@ class RunService:
         await engine.launch(run, attachments)
         return run
 
-    async def get(self, run_id: str) -> Run:
-        return await self.store.get_run(run_id)
+    async def get(self, caller: Identity, run_id: str) -> Run:
+        """The run, if the caller may see it; another user's run is as unknown as a missing one
+        (404, never 403: run ids do not leak)."""
+        run = await self.store.get_run(run_id)
+        if not (caller.sees_all_runs or caller.owns(run.owner)):
+            raise RunNotFoundError(run_id)
+        return run
 
     async def list_runs(
         self,
+        caller: Identity,
         page_size: int,
         page_token: str | None,
         state: RunState | None = None,
@@ -81,8 +101,9 @@ class RunService:
     ) -> tuple[list[Run], str]:
         """A page of runs, newest first, and the token of the next page ("" on the last)."""
         before = pages.run_cursor(page_token) if page_token else None
+        owner = None if caller.sees_all_runs else caller.name
         runs = await self.store.list_runs(
-            state=state, tags=tags, before=before, limit=page_size + 1
+            state=state, tags=tags, owner=owner, before=before, limit=page_size + 1
         )
         if len(runs) <= page_size:
             return runs, ""
@@ -92,10 +113,10 @@ class RunService:
         )
 
     async def tasks(
-        self, run_id: str, page_size: int, page_token: str | None
+        self, caller: Identity, run_id: str, page_size: int, page_token: str | None
     ) -> tuple[list[Task], str]:
         """A page of a run's tasks in creation order, and the next page's token."""
-        await self.store.get_run(run_id)
+        await self.get(caller, run_id)
         after = pages.decode(page_token, "after")["after"] if page_token else None
         tasks = await self.store.list_tasks(run_id, after=after, limit=page_size + 1)
         if len(tasks) <= page_size:
@@ -103,17 +124,17 @@ class RunService:
         tasks = tasks[:page_size]
         return tasks, pages.encode({"after": tasks[-1].id})
 
-    async def task(self, run_id: str, task_id: str) -> Task:
-        await self.store.get_run(run_id)
+    async def task(self, caller: Identity, run_id: str, task_id: str) -> Task:
+        await self.get(caller, run_id)
         task = await self.store.get_task(run_id, task_id)
         if task is None:
             raise NotFoundError(f"run {run_id} has no task {task_id[:100]!r}")
         return task
 
-    async def task_log(self, run_id: str, task_id: str) -> tuple[Task, list[str]]:
+    async def task_log(self, caller: Identity, run_id: str, task_id: str) -> tuple[Task, list[str]]:
         """A task's own output (for a Snakemake run, its Batch job's CloudWatch log)."""
-        run = await self.store.get_run(run_id)
-        task = await self.task(run_id, task_id)
+        run = await self.get(caller, run_id)
+        task = await self.task(caller, run_id, task_id)
         return task, await self.engine(run.engine).task_log(task)
 
     async def log_lines(self, run: Run) -> list[str]:
@@ -122,11 +143,12 @@ class RunService:
         engine_lines, _ = await self.engine(run.engine).run_log(run, None)
         return stored + engine_lines
 
-    async def follow_log(self, run_id: str, offset: int) -> AsyncIterator[str]:
-        """New lines as they come, until the run has ended and nothing more is there; if AWS
-        stops answering, a last line says so (the response has started: no status can)."""
+    async def follow_log(self, run: Run, offset: int) -> AsyncIterator[str]:
+        """New lines of a run the caller may see, as they come, until the run has ended and
+        nothing more is there; if AWS stops answering, a last line says so (the response has
+        started: no status can)."""
         try:
-            async for line in self._follow_log(run_id, offset):
+            async for line in self._follow_log(run.id, offset):
                 yield line
         except AwsError as error:
             yield f"batchflow: the log cannot be read on: {error}\n"
@@ -149,9 +171,11 @@ class RunService:
             if not lines:
                 await asyncio.sleep(FOLLOW_POLL_SECONDS)
 
-    async def cancel(self, run_id: str, ended_ok: bool = False) -> Run:
+    async def cancel(self, caller: Identity, run_id: str, ended_ok: bool = False) -> Run:
         """Cancels the run; one that has ended is a RunEndedError, or left as it is."""
-        run = await self.store.get_run(run_id)
+        run = await self.get(caller, run_id)
+        if not caller.may_submit:
+            raise ForbiddenError(f"{caller.name} is a {caller.role}: a viewer cancels no runs")
         if run.state in FINAL_STATES:
             if ended_ok:
                 return run
@@ -160,12 +184,9 @@ class RunService:
             await self.engine(run.engine).cancel(run)
         return await self.store.get_run(run_id)
 
-    async def outputs(self, run_id: str) -> dict[str, Any]:
-        return (await self.store.get_run(run_id)).outputs
-
-    async def output_file(self, run_id: str, path: str) -> OutputFile:
+    async def output_file(self, caller: Identity, run_id: str, path: str) -> OutputFile:
         """One of the run's output files, by its path under the run's outputs."""
-        run = await self.store.get_run(run_id)
+        run = await self.get(caller, run_id)
         try:
             wanted = safe_relative_path(path, "output")
         except AttachmentError as error:

@@ -1,6 +1,7 @@
 """The service's configuration, from BATCHFLOW_* environment variables."""
 
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
@@ -64,6 +65,58 @@ class Settings(BaseSettings):
     )
     database_password: SecretStr | None = Field(
         default=None, description="The database password, kept out of the URL"
+    )
+
+    auth: Literal["builtin", "oidc", "none"] = Field(
+        default="builtin",
+        description="builtin: users and passwords kept by this service; oidc: tokens from an "
+        "OpenID provider; none: no checks at all (tests only, refused beyond loopback)",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="The key that signs the service's own tokens (HS256); generated and kept in "
+        "the store when unset",
+    )
+    admin_password: SecretStr | None = Field(
+        default=None,
+        description="The password of user admin, created when no user exists; a random one is "
+        "generated and logged once when unset",
+    )
+    token_minutes: int = Field(
+        default=60, ge=1, le=24 * 60, description="Lifetime of a token from POST /auth/token"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="A token a Prometheus scraper may present to GET /metrics"
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="The OpenID provider's issuer URL (BATCHFLOW_AUTH=oidc)"
+    )
+    oidc_audience: str | None = Field(
+        default=None, description="The audience (aud) tokens must be issued for"
+    )
+    oidc_role_claim: str = Field(
+        default="groups",
+        description="The claim naming the caller's roles or groups (Cognito: cognito:groups)",
+    )
+    oidc_role_map: dict[str, str] = Field(
+        default_factory=lambda: {
+            role: role for role in ("admin", "maintainer", "launcher", "viewer")
+        },
+        description="JSON object: a value of the role claim -> admin, maintainer, launcher or "
+        "viewer; the most powerful match wins, and a token with none is refused",
+    )
+    oidc_username_claim: str = Field(
+        default="sub", description="The claim that names the caller (owner of their runs)"
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (JSON list) requests may name besides loopback and the public "
+        "URL's host",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (JSON list, scheme://host[:port]) whose pages may send "
+        "state-changing requests besides the service's own",
     )
 
     @field_validator("public_url")

@@ -24,6 +24,9 @@ def test_version_names_the_installed_distribution() -> None:
         ["local"],
         ["serve"],
         ["submit"],
+        ["login"],
+        ["logout"],
+        ["whoami"],
         ["runs"],
         ["runs", "list"],
         ["runs", "show"],
@@ -49,7 +52,8 @@ def test_dash_h_is_help_everywhere(command) -> None:
 def test_every_command_is_on_the_one_app() -> None:
     listed = runner.invoke(app, ["-h"]).stdout
 
-    for command in ("local", "serve", "submit", "runs", "demo", "workflows", "profile"):
+    commands = ("local", "serve", "submit", "login", "logout", "whoami", "runs", "demo")
+    for command in (*commands, "workflows", "profile"):
         assert f" {command} " in listed
     assert " head " not in listed, "head is for the service's head jobs, not for people"
 

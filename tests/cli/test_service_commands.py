@@ -1,31 +1,41 @@
-"""`batchflow serve | submit | runs` as a user types them, against a real service."""
+"""`batchflow serve | login | submit | runs` as a user types them, against a real service."""
 
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
+from batchflow_cli.credentials import credentials_file
 from batchflow_cli.main import app
-from batchflow_cli.serving import ServiceThread
-from batchflow_service.settings import Settings
+
+from .running_service import ADMIN_PASSWORD, logged_in_service, session_token
 
 UNREACHABLE = "http://127.0.0.1:9"
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def service_url() -> Iterator[str]:
-    service = ServiceThread(Settings(engines=["mock"]))
-    yield service.start()
-    service.stop()
+def service() -> Iterator[tuple[str, str]]:
+    """The service's URL, and a token of its admin."""
+    with logged_in_service(engines=["mock"]) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def service_url(service) -> str:
+    return service[0]
 
 
 @pytest.fixture
-def cli(service_url, monkeypatch):
-    monkeypatch.setenv("BATCHFLOW_URL", service_url)
+def cli(service, monkeypatch):
+    """`batchflow` pointed at the service, logged in as admin through BATCHFLOW_TOKEN."""
+    url, token = service
+    monkeypatch.setenv("BATCHFLOW_URL", url)
+    monkeypatch.setenv("BATCHFLOW_TOKEN", token)
 
     def invoke(*args: str):
         return runner.invoke(app, list(args))
@@ -164,8 +174,10 @@ def test_an_unreachable_service_exits_4_and_is_named(command, monkeypatch, tmp_p
     assert list(tmp_path.iterdir()) == [], "nothing is written when nothing was fetched"
 
 
-def test_the_url_option_wins_over_the_environment(service_url, monkeypatch) -> None:
+def test_the_url_option_wins_over_the_environment(service, monkeypatch) -> None:
+    service_url, token = service
     monkeypatch.setenv("BATCHFLOW_URL", UNREACHABLE)
+    monkeypatch.setenv("BATCHFLOW_TOKEN", token)
 
     result = runner.invoke(app, ["runs", "list", "--url", service_url, "--json"])
 
@@ -208,3 +220,93 @@ def test_serve_refuses_a_database_url_that_is_not_postgresql() -> None:
 
     assert result.exit_code == 1
     assert "must be a postgresql:// URL" in result.stderr
+
+
+def test_login_stores_a_token_every_command_sends_until_logout(service_url) -> None:
+    logged_in = runner.invoke(
+        app,
+        ["login", "--url", service_url, "--username", "admin", "--password-stdin"],
+        input=ADMIN_PASSWORD,
+    )
+    whoami = runner.invoke(app, ["whoami", "--url", service_url])
+    listed = runner.invoke(app, ["runs", "list", "--url", service_url, "--json"])
+    logged_out = runner.invoke(app, ["logout", "--url", service_url])
+    refused = runner.invoke(app, ["runs", "list", "--url", service_url])
+
+    assert logged_in.exit_code == 0, logged_in.output
+    assert logged_in.stdout.startswith(f"Logged in to {service_url} as admin (admin); token ")
+    assert whoami.stdout == (
+        f"admin (admin) at {service_url} (session token, from {credentials_file()})\n"
+    )
+    assert listed.exit_code == 0, listed.output
+    assert logged_out.exit_code == 0
+    assert refused.exit_code == 5
+    assert refused.stderr == (
+        f"batchflow: not logged in to {service_url}: run `batchflow login --url {service_url}`, "
+        "or set BATCHFLOW_TOKEN\n"
+    )
+
+
+def test_a_wrong_password_exits_1(service_url) -> None:
+    result = runner.invoke(
+        app,
+        ["login", "--url", service_url, "--username", "admin", "--password-stdin"],
+        input="not-the-password",
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr == "batchflow login: login failed: incorrect username or password\n"
+
+
+def test_a_personal_access_token_logs_in(service) -> None:
+    service_url, token = service
+    created = httpx.post(
+        f"{service_url}/users/me/tokens",
+        json={"name": "ci", "expires_in_days": 1},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert created.status_code == 201, created.text
+
+    logged_in = runner.invoke(
+        app, ["login", "--url", service_url, "--token", "-"], input=created.json()["token"]
+    )
+    whoami = runner.invoke(app, ["whoami", "--url", service_url, "--json"])
+
+    assert logged_in.exit_code == 0, logged_in.output
+    assert json.loads(whoami.stdout) == {"name": "admin", "role": "admin", "via": "personal"}
+
+
+def test_what_a_role_may_not_do_is_the_services_one_line_message(service, tmp_path) -> None:
+    service_url, token = service
+    for name, role in (("lee", "launcher"), ("vera", "viewer")):
+        created = httpx.post(
+            f"{service_url}/users",
+            json={"name": name, "role": role, "password": f"{name}-{ADMIN_PASSWORD}"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert created.status_code in (200, 201), created.text
+    as_lee = {"BATCHFLOW_TOKEN": session_token(service_url, "lee", f"lee-{ADMIN_PASSWORD}")}
+    as_vera = {"BATCHFLOW_TOKEN": session_token(service_url, "vera", f"vera-{ADMIN_PASSWORD}")}
+    (tmp_path / "Snakefile").write_text('rule all:\n    shell: "true"\n')
+    admins = runner.invoke(
+        app,
+        ["submit", "demo", "--engine", "mock", "--url", service_url],
+        env={"BATCHFLOW_TOKEN": token},
+    ).stdout.strip()
+
+    upload = runner.invoke(app, ["submit", str(tmp_path), "--url", service_url], env=as_lee)
+    others = runner.invoke(app, ["runs", "show", admins, "--url", service_url], env=as_lee)
+    submit = runner.invoke(
+        app, ["submit", "demo", "--engine", "mock", "--url", service_url], env=as_vera
+    )
+    seen = runner.invoke(app, ["runs", "show", admins, "--url", service_url], env=as_vera)
+
+    assert upload.exit_code == 1, "403: a launcher uploads no files"
+    assert others.exit_code == 3, "another user's run is not found"
+    assert submit.exit_code == 1, "403: a viewer submits nothing"
+    assert upload.stderr.splitlines()[-1].startswith("batchflow: "), "after `uploading ...`"
+    assert "launcher" in upload.stderr
+    assert submit.stderr.startswith("batchflow: ")
+    assert "viewer" in submit.stderr
+    assert len(submit.stderr.splitlines()) == 1
+    assert seen.exit_code == 0, "a viewer reads every run"

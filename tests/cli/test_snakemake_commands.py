@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from batchflow_cli.main import app
-from batchflow_cli.serving import ServiceThread
-from batchflow_service.settings import Settings
+
+from .running_service import logged_in_service
 
 pytestmark = pytest.mark.slow
 runner = CliRunner()
@@ -42,13 +42,16 @@ rule count:
 
 
 @pytest.fixture
-def service_url(aws_environment) -> Iterator[str]:
-    service = ServiceThread(Settings(engines=["snakemake"], reconcile_seconds=0.5))
-    yield service.start()
-    service.stop()
+def service(aws_environment) -> Iterator[tuple[str, str]]:
+    with logged_in_service(engines=["snakemake"], reconcile_seconds=0.5) as running:
+        yield running
 
 
-def test_a_local_workflow_runs_and_its_outputs_download(service_url, tmp_path: Path) -> None:
+def test_a_local_workflow_runs_and_its_outputs_download(
+    service, tmp_path: Path, monkeypatch
+) -> None:
+    service_url, token = service
+    monkeypatch.setenv("BATCHFLOW_TOKEN", token)
     folder = tmp_path / "greeting"
     (folder / "rules").mkdir(parents=True)
     (folder / "Snakefile").write_text(SNAKEFILE)

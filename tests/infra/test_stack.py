@@ -1,5 +1,6 @@
 """The synthesized stack's security properties and wiring, asserted on the template, and what
-cdk-nag (AwsSolutions), checkov and cfn-lint find in it, with the database off and on."""
+cdk-nag (AwsSolutions), checkov and cfn-lint find in it: by default, with the database on, and
+with Cognito behind a public load balancer."""
 
 import json
 import os
@@ -44,47 +45,60 @@ class Synthesis:
         return report
 
 
+# Each variant's context; the database one is also the first step of a deploy (no task yet).
+VARIANTS = {
+    "default": {},
+    "database": {"database": "true", "serviceTasks": "0"},
+    "cognito": {"cognito": "true", "natGateways": "1", "publicService": "true"},
+}
+
+
+def synth_process(context: dict[str, str], outdir: Path) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "CDK_OUTDIR": str(outdir),
+        "CDK_CONTEXT_JSON": json.dumps(context),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(CDK_APP / "app.py")],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 @pytest.fixture(scope="module")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[bool, Synthesis]:
-    """`python app.py` with cdk-nag on, keyed by whether the database is on; both run at once."""
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Synthesis]:
+    """`python app.py` with cdk-nag on, once per variant; they run at once."""
     runs = {}
-    for database in (False, True):
-        outdir = tmp_path_factory.mktemp(f"database-{str(database).lower()}")
-        # The database-on stack is also the first step of a deploy: no service task yet.
-        context = {"database": str(database).lower(), "nag": "true"}
-        if database:
-            context["serviceTasks"] = "0"
-        environment = {
-            **os.environ,
-            "CDK_OUTDIR": str(outdir),
-            "CDK_CONTEXT_JSON": json.dumps(context),
-        }
-        process = subprocess.Popen(
-            [sys.executable, str(CDK_APP / "app.py")],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        runs[database] = (Synthesis(outdir), process)
-    for database, (synthesis, process) in runs.items():
+    for variant, context in VARIANTS.items():
+        outdir = tmp_path_factory.mktemp(variant)
+        process = synth_process({**context, "nag": "true"}, outdir)
+        runs[variant] = (Synthesis(outdir), process)
+    for variant, (synthesis, process) in runs.items():
         output, _ = process.communicate(timeout=300)
         # Unacknowledged cdk-nag findings fail the synth once it wrote the template and the
         # report; test_cdk_nag_finds_nothing_unacknowledged lists them.
         reported = (synthesis.outdir / "validation-report.json").exists()
         if not synthesis.template_file.exists() or (process.returncode and not reported):
-            pytest.fail(f"python app.py (database={database}) failed:\n{output}")
-    return {database: synthesis for database, (synthesis, _) in runs.items()}
+            pytest.fail(f"python app.py ({variant}) failed:\n{output}")
+    return {variant: synthesis for variant, (synthesis, _) in runs.items()}
 
 
 @pytest.fixture(scope="module")
-def template(synthesized: dict[bool, Synthesis]) -> Template:
-    return synthesized[False].template
+def template(synthesized: dict[str, Synthesis]) -> Template:
+    return synthesized["default"].template
 
 
 @pytest.fixture(scope="module")
-def database_template(synthesized: dict[bool, Synthesis]) -> Template:
-    return synthesized[True].template
+def database_template(synthesized: dict[str, Synthesis]) -> Template:
+    return synthesized["database"].template
+
+
+@pytest.fixture(scope="module")
+def cognito_template(synthesized: dict[str, Synthesis]) -> Template:
+    return synthesized["cognito"].template
 
 
 def resources(template: Template, kind: str) -> dict[str, dict[str, Any]]:
@@ -109,6 +123,32 @@ def service_container(template: Template) -> dict[str, Any]:
     [task] = resources(template, "AWS::ECS::TaskDefinition").values()
     [container] = task["Properties"]["ContainerDefinitions"]
     return container
+
+
+def service_environment(template: Template) -> dict[str, Any]:
+    return {v["Name"]: v["Value"] for v in service_container(template)["Environment"]}
+
+
+def service_secrets(template: Template) -> dict[str, Any]:
+    return {s["Name"]: s["ValueFrom"] for s in service_container(template).get("Secrets", [])}
+
+
+def secret_named(template: Template, description_start: str) -> str:
+    [logical] = [
+        logical
+        for logical, r in resources(template, "AWS::SecretsManager::Secret").items()
+        if r["Properties"].get("Description", "").startswith(description_start)
+    ]
+    return logical
+
+
+def database_secret(template: Template) -> str:
+    [logical] = [
+        logical
+        for logical, r in resources(template, "AWS::SecretsManager::Secret").items()
+        if "GenerateStringKey" in r["Properties"]["GenerateSecretString"]
+    ]
+    return logical
 
 
 def test_buckets_block_public_access_and_are_encrypted_and_versioned(template) -> None:
@@ -185,7 +225,7 @@ def test_jobs_run_in_private_subnets_with_endpoints_instead_of_nat(template) -> 
         for r in resources(template, "AWS::EC2::VPCEndpoint").values()
         if r["Properties"].get("VpcEndpointType") == "Interface"
     ]
-    assert len(interface) == 8
+    assert len(interface) == 9
 
 
 def _statements(template: Template) -> list[dict[str, Any]]:
@@ -241,9 +281,12 @@ def test_failed_jobs_of_both_queues_reach_the_alert_topic(template) -> None:
     assert rule["Properties"]["Targets"][0]["Arn"]["Ref"].startswith("ObservabilityAlerts")
 
 
-def test_the_service_is_internal_until_it_authenticates(template) -> None:
+def test_the_service_is_internal_unless_made_public(template, cognito_template) -> None:
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internal"}
+    )
+    cognito_template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer", {"Scheme": "internet-facing"}
     )
     template.has_resource_properties(
         "AWS::ElasticLoadBalancingV2::TargetGroup", {"HealthCheckPath": "/readyz"}
@@ -299,11 +342,9 @@ def test_the_internal_load_balancer_admits_the_vpc_only_and_drops_invalid_header
 
 def test_there_is_no_database_unless_asked_for(template) -> None:
     template.resource_count_is("AWS::RDS::DBInstance", 0)
-    template.resource_count_is("AWS::SecretsManager::Secret", 0)
     assert "DatabaseSecretArn" not in template.find_outputs("*")
-    container = service_container(template)
-    assert "BATCHFLOW_DATABASE_URL" not in {v["Name"] for v in container["Environment"]}
-    assert "Secrets" not in container
+    assert "BATCHFLOW_DATABASE_URL" not in service_environment(template)
+    assert "BATCHFLOW_DATABASE_PASSWORD" not in service_secrets(template)
 
 
 def test_the_database_is_private_encrypted_backed_up_and_kept(database_template) -> None:
@@ -334,7 +375,9 @@ def test_the_database_refuses_connections_without_tls(database_template) -> None
 
 
 def test_the_database_password_is_generated_into_secrets_manager(database_template) -> None:
-    [secret] = resources(database_template, "AWS::SecretsManager::Secret").values()
+    secret = resources(database_template, "AWS::SecretsManager::Secret")[
+        database_secret(database_template)
+    ]
     generated = secret["Properties"]["GenerateSecretString"]
 
     assert json.loads(generated["SecretStringTemplate"]) == {"username": "batchflow"}
@@ -374,9 +417,8 @@ def test_only_the_run_service_reaches_the_database_on_5432(database_template) ->
 
 
 def test_the_service_gets_the_database_url_and_password(database_template) -> None:
-    container = service_container(database_template)
-    [url] = [v["Value"] for v in container["Environment"] if v["Name"] == "BATCHFLOW_DATABASE_URL"]
-    [secret] = resources(database_template, "AWS::SecretsManager::Secret")
+    url = service_environment(database_template)["BATCHFLOW_DATABASE_URL"]
+    secret = database_secret(database_template)
 
     separator, parts = url["Fn::Join"]
     assert separator == ""
@@ -388,12 +430,9 @@ def test_the_service_gets_the_database_url_and_password(database_template) -> No
         ":",
         {"Fn::GetAtt": [database, "Endpoint.Port"]},
     ]
-    assert container["Secrets"] == [
-        {
-            "Name": "BATCHFLOW_DATABASE_PASSWORD",
-            "ValueFrom": {"Fn::Join": ["", [{"Ref": secret}, ":password::"]]},
-        }
-    ]
+    assert service_secrets(database_template)["BATCHFLOW_DATABASE_PASSWORD"] == {
+        "Fn::Join": ["", [{"Ref": secret}, ":password::"]]
+    }
 
 
 def test_failed_jobs_and_server_errors_alarm_the_alert_topic(template) -> None:
@@ -453,9 +492,9 @@ def test_the_dashboard_shows_the_database_when_there_is_one(database_template) -
         assert metric in body
 
 
-@pytest.mark.parametrize("database", [False, True], ids=["database-off", "database-on"])
-def test_cdk_nag_finds_nothing_unacknowledged(synthesized, database) -> None:
-    report = synthesized[database].nag_report
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_cdk_nag_finds_nothing_unacknowledged(synthesized, variant) -> None:
+    report = synthesized[variant].nag_report
 
     findings = [
         f"{v['ruleName']} at {c['constructPath']}: {v['description']}"
@@ -466,9 +505,9 @@ def test_cdk_nag_finds_nothing_unacknowledged(synthesized, database) -> None:
     assert report["conclusion"] == "success"
 
 
-@pytest.mark.parametrize("database", [False, True], ids=["database-off", "database-on"])
-def test_every_nag_acknowledgment_still_silences_a_finding(synthesized, database) -> None:
-    synthesis = synthesized[database]
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_nag_acknowledgment_still_silences_a_finding(synthesized, variant) -> None:
+    synthesis = synthesized[variant]
     metadata = json.loads((synthesis.outdir / "Batchflow.metadata.json").read_text())
     acknowledged = {
         (path.lstrip("/"), rule)
@@ -557,12 +596,201 @@ def test_services_and_jobs_use_the_tagged_images_from_their_repositories(templat
         ({"certificate_arn": "arn:aws:acm:x", "service_url": None}, "needs serviceUrl"),
         ({"service_url": "batchflow.example.org"}, "must be an http(s):// URL"),
         ({"service_tasks": 2, "database": False}, "serviceTasks=2 needs database=true"),
+        ({"auth": "none"}, "auth=none lets anyone who reaches the service do anything"),
+        (
+            {"auth": "none", "public_service": True},
+            "never behind an internet-facing load balancer (publicService=true)",
+        ),
+        ({"auth": "password"}, "auth must be builtin or oidc, got 'password'"),
+        ({"auth": "builtin", "cognito": True}, "cognito=true makes the stack's user pool"),
+        ({"auth": "oidc"}, "auth=oidc needs an OpenID provider"),
+        ({"auth": "oidc", "cognito": True, "nat_gateways": 0}, "needs natGateways=1 or more"),
+        (
+            {"auth": "oidc", "cognito": True, "oidc_issuer": "https://idp.example.org"},
+            "with cognito=true the stack sets them to its own user pool",
+        ),
+        ({"oidc_issuer": "https://idp.example.org"}, "read with auth=oidc only"),
+        (
+            {"auth": "oidc", "oidc_issuer": "idp.example.org", "oidc_audience": "batchflow"},
+            "oidcIssuer must be an https:// URL, got 'idp.example.org'",
+        ),
     ],
 )
 def test_flags_that_cannot_work_together_are_refused_at_synth(flags, message) -> None:
     from batchflow_infra.stack import ConfigurationError, check_configuration
 
-    settings = {"certificate_arn": None, "service_url": None, "service_tasks": 1, "database": True}
+    settings = {
+        "certificate_arn": None,
+        "service_url": None,
+        "service_tasks": 1,
+        "database": True,
+        "auth": "builtin",
+        "nat_gateways": 1,
+    }
 
     with pytest.raises(ConfigurationError, match=re.escape(message)):
         check_configuration(**{**settings, **flags})
+
+
+def test_synth_refuses_a_public_service_without_authentication(tmp_path) -> None:
+    process = synth_process({"auth": "none", "publicService": "true"}, tmp_path)
+    output, _ = process.communicate(timeout=120)
+
+    assert process.returncode == 1
+    assert "batchflow stack: auth=none" in output
+    assert "(publicService=true); use auth=builtin" in output
+    assert not (tmp_path / "Batchflow.template.json").exists()
+
+
+def test_auth_left_empty_means_builtin_or_oidc_with_cognito() -> None:
+    from batchflow_infra.stack import resolve_auth
+
+    assert resolve_auth(None, cognito=False) == "builtin"
+    assert resolve_auth(None, cognito=True) == "oidc"
+    assert resolve_auth("builtin", cognito=True) == "builtin"  # and check_configuration refuses
+
+
+def test_the_signing_key_and_admin_password_are_generated_into_secrets_manager(
+    template,
+) -> None:
+    key = secret_named(template, "batchflow: the HS256 key")
+    password = secret_named(template, "batchflow: the password user admin")
+    generated = {
+        logical: r["Properties"]["GenerateSecretString"]
+        for logical, r in resources(template, "AWS::SecretsManager::Secret").items()
+    }
+
+    assert generated[key] == {"ExcludePunctuation": True, "PasswordLength": 64}
+    assert generated[password] == {
+        "ExcludePunctuation": True,
+        "PasswordLength": 32,
+        "RequireEachIncludedType": True,
+    }
+    outputs = template.find_outputs("*")
+    assert outputs["AdminPasswordSecretArn"]["Value"] == {"Ref": password}
+    assert outputs["SigningKeySecretArn"]["Value"] == {"Ref": key}
+
+
+def test_the_service_gets_its_secrets_from_secrets_manager_not_its_environment(
+    template,
+) -> None:
+    secrets = service_secrets(template)
+
+    assert secrets == {
+        "BATCHFLOW_SECRET_KEY": {"Ref": secret_named(template, "batchflow: the HS256 key")},
+        "BATCHFLOW_ADMIN_PASSWORD": {
+            "Ref": secret_named(template, "batchflow: the password user admin")
+        },
+    }
+    assert not set(secrets) & set(service_environment(template))
+
+
+def test_only_the_service_tasks_execution_role_reads_the_service_secrets(template) -> None:
+    [task] = resources(template, "AWS::ECS::TaskDefinition").values()
+    execution_role = task["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0]
+    service_secret_refs = [
+        {"Ref": secret_named(template, "batchflow: the HS256 key")},
+        {"Ref": secret_named(template, "batchflow: the password user admin")},
+    ]
+    readers = [
+        (policy["Properties"]["Roles"], statement["Resource"])
+        for policy in resources(template, "AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "secretsmanager:GetSecretValue" in statement["Action"]
+    ]
+
+    assert {json.dumps(roles) for roles, _ in readers} == {json.dumps([{"Ref": execution_role}])}
+    readable = [
+        r
+        for _, resource in readers
+        for r in (resource if isinstance(resource, list) else [resource])
+    ]
+    assert sorted(map(json.dumps, readable)) == sorted(map(json.dumps, service_secret_refs))
+
+
+def test_without_cognito_the_service_keeps_its_own_users(template) -> None:
+    environment = service_environment(template)
+
+    template.resource_count_is("AWS::Cognito::UserPool", 0)
+    assert environment["BATCHFLOW_AUTH"] == "builtin"
+    assert not [name for name in environment if name.startswith("BATCHFLOW_OIDC_")]
+    assert not {"UserPoolId", "UserPoolClientId", "OidcIssuer"} & set(template.find_outputs("*"))
+
+
+def test_the_service_names_the_load_balancer_as_its_public_url(template) -> None:
+    [(logical, balancer)] = resources(template, "AWS::ElasticLoadBalancingV2::LoadBalancer").items()
+
+    # Lower case: the DNS name is the host the service compares requests' Host header with.
+    assert balancer["Properties"]["Name"] == "batchflow-service"
+    assert service_environment(template)["BATCHFLOW_PUBLIC_URL"] == {
+        "Fn::Join": ["", ["http://", {"Fn::GetAtt": [logical, "DNSName"]}]]
+    }
+
+
+def test_cognito_keeps_admin_created_users_in_four_role_groups(cognito_template) -> None:
+    [pool] = resources(cognito_template, "AWS::Cognito::UserPool").values()
+    properties = pool["Properties"]
+
+    assert properties["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    policy = properties["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 14
+    assert all(
+        policy[f"Require{kind}"] for kind in ("Lowercase", "Uppercase", "Numbers", "Symbols")
+    )
+    assert properties["MfaConfiguration"] == "OPTIONAL"
+    assert properties["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert properties["UserPoolTier"] == "PLUS"
+    assert properties["UserPoolAddOns"] == {"AdvancedSecurityMode": "ENFORCED"}
+    assert properties["DeletionProtection"] == "ACTIVE"
+    assert pool["DeletionPolicy"] == "Retain"
+    groups = resources(cognito_template, "AWS::Cognito::UserPoolGroup").values()
+    assert sorted(g["Properties"]["GroupName"] for g in groups) == [
+        "admin",
+        "launcher",
+        "maintainer",
+        "viewer",
+    ]
+    cognito_template.resource_count_is("AWS::Cognito::UserPoolDomain", 1)
+
+
+def test_cognito_client_is_public_and_signs_in_with_a_code_or_srp(cognito_template) -> None:
+    [client] = resources(cognito_template, "AWS::Cognito::UserPoolClient").values()
+    properties = client["Properties"]
+
+    assert properties["GenerateSecret"] is False
+    assert properties["AllowedOAuthFlows"] == ["code"]
+    assert "openid" in properties["AllowedOAuthScopes"]
+    assert "ALLOW_USER_SRP_AUTH" in properties["ExplicitAuthFlows"]
+    assert "ALLOW_USER_PASSWORD_AUTH" not in properties["ExplicitAuthFlows"]
+
+
+def test_with_cognito_the_service_accepts_the_pools_id_tokens(cognito_template) -> None:
+    pool = logical_id(cognito_template, "AWS::Cognito::UserPool")
+    client = logical_id(cognito_template, "AWS::Cognito::UserPoolClient")
+    environment = service_environment(cognito_template)
+    issuer = {
+        "Fn::Join": [
+            "",
+            [
+                "https://cognito-idp.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                "/",
+                {"Ref": pool},
+            ],
+        ]
+    }
+
+    assert environment["BATCHFLOW_AUTH"] == "oidc"
+    assert environment["BATCHFLOW_OIDC_ISSUER"] == issuer
+    assert environment["BATCHFLOW_OIDC_AUDIENCE"] == {"Ref": client}
+    assert environment["BATCHFLOW_OIDC_ROLE_CLAIM"] == "cognito:groups"
+    assert environment["BATCHFLOW_OIDC_USERNAME_CLAIM"] == "cognito:username"
+    # Cognito keeps the users: the service creates no admin of its own.
+    assert set(service_secrets(cognito_template)) == {"BATCHFLOW_SECRET_KEY"}
+    outputs = cognito_template.find_outputs("*")
+    assert outputs["UserPoolId"]["Value"] == {"Ref": pool}
+    assert outputs["UserPoolClientId"]["Value"] == {"Ref": client}
+    assert outputs["OidcIssuer"]["Value"] == issuer
+    assert "AdminPasswordSecretArn" not in outputs

@@ -1,6 +1,7 @@
 """`batchflow local` as a user runs it: a separate process, configured by what it prints."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,6 +115,8 @@ def test_prints_exports_then_ready_and_serves_plain_boto3(local_process, tmp_pat
     process, exports = local_process
 
     assert {"AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID"} <= exports.keys()
+    assert re.fullmatch(r"BFL[A-Z0-9]{17}", exports["AWS_ACCESS_KEY_ID"])
+    assert re.fullmatch(r"[A-Za-z0-9]{40}", exports["AWS_SECRET_ACCESS_KEY"])
     scenario = subprocess.run(
         [sys.executable, "-c", SCENARIO],
         env=client_environment(exports),

@@ -3,10 +3,12 @@ import pytest
 
 from batchflow_local.app import service_of
 
+from .signing import signing
+
 
 @pytest.fixture
 def http(local_aws):
-    with httpx.Client(base_url=local_aws.endpoint, timeout=10) as client:
+    with httpx.Client(base_url=local_aws.endpoint, auth=signing(local_aws), timeout=10) as client:
         yield client
 
 
@@ -69,9 +71,9 @@ def test_unknown_logs_operation_is_a_client_error(http) -> None:
     assert response.json()["__type"] == "UnknownOperationException"
 
 
-def test_other_services_are_refused_by_name(http) -> None:
-    response = http.post(
-        "/",
+def test_other_services_are_refused_by_name(local_aws) -> None:
+    response = httpx.post(
+        f"{local_aws.endpoint}/",
         headers={
             "Authorization": "AWS4-HMAC-SHA256 Credential=k/20260101/us-east-1/sts/aws4_request, "
             "SignedHeaders=host, Signature=0"

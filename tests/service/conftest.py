@@ -6,6 +6,8 @@ import pytest
 
 from batchflow_service.store import PostgresStore
 
+from .clients import ADMIN_PASSWORD
+
 
 @pytest.fixture
 def anyio_backend() -> str:
@@ -31,5 +33,12 @@ def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
         return
     url = request.getfixturevalue("migrated_postgres_url")
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("TRUNCATE runs CASCADE")
+        conn.execute("TRUNCATE runs, users, service_secrets CASCADE")
     yield url
+
+
+@pytest.fixture(autouse=True)
+def admin_password(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every service these tests start creates user admin with this password."""
+    monkeypatch.setenv("BATCHFLOW_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    return ADMIN_PASSWORD

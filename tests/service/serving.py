@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from .clients import ADMIN_PASSWORD
+
 FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 
 
@@ -31,7 +33,18 @@ def wait_until_final(client: Any, run_id: str, timeout: float = 30) -> dict[str,
     )
 
 
+def admin_session(url: str) -> httpx.Client:
+    """A client of a running service, logged in as its first admin."""
+    client = httpx.Client(base_url=url, timeout=30)
+    answer = client.post("/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD})
+    assert answer.status_code == 200, answer.text
+    client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    return client
+
+
 def start_serve(port: int, environment: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`batchflow serve` whose first admin has ADMIN_PASSWORD."""
+    environment = {**environment, "BATCHFLOW_ADMIN_PASSWORD": ADMIN_PASSWORD}
     command = [
         sys.executable,
         "-m",

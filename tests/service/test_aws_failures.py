@@ -14,6 +14,8 @@ from batchflow_service.models import Run, Task
 from batchflow_service.settings import Settings
 from batchflow_service.states import RunState
 
+from .clients import admin_client
+
 RUN_ID = "0123456789abcdef0123456789abcdef"
 OUTPUTS = {
     "prefix": f"s3://batchflow-local/runs/{RUN_ID}/outputs/",
@@ -78,7 +80,7 @@ def client(failing_aws: str) -> Iterator[TestClient]:
         engine = app.state.engines["snakemake"]
         for aws_client in (engine._s3, engine._batch, engine._logs):
             aws_client.meta.events.register("before-send", refuse)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with admin_client(app, raise_server_exceptions=False) as client:
         store = app.state.store
         run = Run(
             id=RUN_ID,

@@ -4,11 +4,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from fastapi.testclient import TestClient
 
 from batchflow_service.app import create_app
 from batchflow_service.catalog import Catalog, CatalogError
 from batchflow_service.settings import CATALOG, Settings
+
+from .clients import admin_client
 
 
 def test_the_shipped_catalog_lists_every_workflow_with_a_valid_schema() -> None:
@@ -64,7 +65,7 @@ def test_an_unknown_workflow_and_a_broken_manifest_are_named(tmp_path: Path) -> 
 
 
 def test_the_api_refuses_bad_params_with_400_before_launching(aws_environment) -> None:
-    with TestClient(create_app(Settings(engines=["snakemake"]))) as client:
+    with admin_client(create_app(Settings(engines=["snakemake"]))) as client:
         response = client.post("/runs", json={"workflow": "msa", "params": {"species": 1000}})
         listed = client.get("/runs").json()["runs"]
 

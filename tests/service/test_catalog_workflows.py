@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from ..prerequisites import missing
-from .serving import FINAL, start_serve, wait_for
+from .serving import FINAL, admin_session, start_serve, wait_for
 
 TOOLS = ("bwa", "samtools", "bcftools", "fastqc", "clustalo")
 
@@ -27,7 +27,9 @@ def tools() -> None:
 
 
 @pytest.fixture
-def serve(tools, aws_environment, migrated_postgres_url, tmp_path, free_tcp_port) -> Iterator[str]:
+def serve(
+    tools, aws_environment, migrated_postgres_url, tmp_path, free_tcp_port
+) -> Iterator[httpx.Client]:
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("BATCHFLOW_")},
         "BATCHFLOW_ENGINES": '["snakemake"]',
@@ -36,18 +38,19 @@ def serve(tools, aws_environment, migrated_postgres_url, tmp_path, free_tcp_port
     }
     process = start_serve(free_tcp_port, environment, tmp_path / "serve.log")
     try:
-        yield f"http://127.0.0.1:{free_tcp_port}"
+        with admin_session(f"http://127.0.0.1:{free_tcp_port}") as client:
+            yield client
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
 
 
-def run_to_the_end(url: str, workflow: str, params: dict[str, Any]) -> dict[str, Any]:
-    response = httpx.post(f"{url}/runs", json={"workflow": workflow, "params": params})
+def run_to_the_end(service: httpx.Client, workflow: str, params: dict[str, Any]) -> dict[str, Any]:
+    response = service.post("/runs", json={"workflow": workflow, "params": params})
     assert response.status_code == 201, response.text
     run_id = response.json()["id"]
     return wait_for(
-        lambda: httpx.get(f"{url}/runs/{run_id}").json(),
+        lambda: service.get(f"/runs/{run_id}").json(),
         lambda run: run["state"] in FINAL,
         timeout=600,
     )
@@ -74,7 +77,7 @@ def test_variant_calling_finds_every_planted_snp(serve, s3) -> None:
     tumour = {(c["position"], c["alt"]) for c in report["tumour"]["calls"]}
     normal = {(c["position"], c["alt"]) for c in report["normal"]["calls"]}
     assert tumour != normal, "each sample carries its own SNPs"
-    tasks = httpx.get(f"{serve}/runs/{done['id']}/tasks").json()["tasks"]
+    tasks = serve.get(f"/runs/{done['id']}/tasks").json()["tasks"]
     assert sorted({t["name"] for t in tasks}) == [
         "align",
         "call",
@@ -103,7 +106,7 @@ def test_msa_aligns_every_fetched_sequence(serve, s3) -> None:
         assert len(row["aligned"].replace("-", "")) == row["length"]
         assert len(row["aligned"]) == alignment["alignment_length"]
     assert 0 < alignment["identical_columns"] <= alignment["alignment_length"]
-    tasks = httpx.get(f"{serve}/runs/{done['id']}/tasks").json()["tasks"]
+    tasks = serve.get(f"/runs/{done['id']}/tasks").json()["tasks"]
     assert sum(t["name"] == "fetch" for t in tasks) == len(requests)
 
 

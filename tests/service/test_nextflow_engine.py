@@ -14,6 +14,8 @@ from batchflow_service.app import create_app
 from batchflow_service.engines.nextflow.tokens import digest
 from batchflow_service.settings import Settings
 
+from .clients import admin_client
+
 BUCKET = "batchflow-local"
 FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 HEAD_IMAGE = "registry.example/batchflow/nextflow-head:test"
@@ -36,7 +38,7 @@ def settings(**overrides: Any) -> Settings:
 
 @pytest.fixture
 def service(aws_environment) -> Iterator[TestClient]:
-    with TestClient(create_app(settings())) as client:
+    with admin_client(create_app(settings())) as client:
         yield client
 
 
@@ -117,7 +119,7 @@ def test_without_nextflow_in_the_head_image_the_run_fails_saying_so(service) -> 
 
 
 def test_a_restarted_service_takes_the_runs_events_again(aws_environment, s3) -> None:
-    with TestClient(create_app(settings())) as first:
+    with admin_client(create_app(settings())) as first:
         run_id = first.post(
             "/runs", json={"workflow": "variant-calling", "engine": "nextflow"}
         ).json()["id"]
@@ -130,7 +132,7 @@ def test_a_restarted_service_takes_the_runs_events_again(aws_environment, s3) ->
         "utcTime": "2025-11-22T10:00:00Z",
     }
 
-    with TestClient(create_app(settings())) as second:
+    with admin_client(create_app(settings())) as second:
         wait_for(second, run_id, lambda r: r.get("id") == run_id)  # recovered from S3
         response = second.post(f"/nextflow/events/{run_id}", params={"token": token}, json=started)
 

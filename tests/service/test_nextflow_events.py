@@ -111,6 +111,23 @@ def test_a_local_process_id_is_not_taken_for_a_batch_job() -> None:
     assert task.batch_job_id is None
 
 
+@pytest.mark.parametrize(
+    "native_id", ["../other", "job-1", 42, "0d6f1c8e1f7a4b439d2c6a0e1c2b3d4e", "arn:aws:batch:x"]
+)
+def test_an_awsbatch_native_id_that_is_no_batch_job_id_is_refused(native_id) -> None:
+    with pytest.raises(ValidationError, match="is not an AWS Batch job id"):
+        event(native_id=native_id)
+
+
+def test_batch_job_ids_of_plain_and_array_jobs_are_taken() -> None:
+    plain = "0D6F1C8E-1F7A-4B43-9D2C-6A0E1C2B3D4E"
+    child = "0d6f1c8e-1f7a-4b43-9d2c-6a0e1c2b3d4e:17"
+
+    assert task_from_trace("run", event(native_id=plain).trace).batch_job_id == plain
+    assert task_from_trace("run", event(native_id=child).trace).batch_job_id == child
+    assert task_from_trace("run", event(native_id=None).trace).batch_job_id is None
+
+
 def test_a_failed_attempt_names_nextflows_error_strategy() -> None:
     task = task_from_trace("run", event(status="FAILED", exit=137, error_action="RETRY").trace)
 

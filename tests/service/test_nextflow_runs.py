@@ -21,6 +21,8 @@ from batchflow_service.app import create_app
 from batchflow_service.engines.nextflow import NextflowEngine
 from batchflow_service.settings import Settings
 
+from .serving import admin_session
+
 DATA = Path(__file__).with_name("data")
 FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 
@@ -28,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def service(aws_environment, free_tcp_port, tmp_path, monkeypatch) -> Iterator[str]:
+def service(aws_environment, free_tcp_port, tmp_path, monkeypatch) -> Iterator[httpx.Client]:
     launcher = tmp_path / "nextflow"
     launcher.write_text(
         f"#!{sys.executable}\nimport runpy\n"
@@ -52,19 +54,20 @@ def service(aws_environment, free_tcp_port, tmp_path, monkeypatch) -> Iterator[s
     while not server.started:
         assert time.monotonic() < deadline, "the service did not start"
         time.sleep(0.05)
-    yield url
+    with admin_session(url) as client:
+        yield client
     server.should_exit = True
     thread.join(timeout=30)
 
 
-def run_to_the_end(url: str, params: dict) -> dict:
-    response = httpx.post(
-        f"{url}/runs", json={"workflow": "variant-calling", "engine": "nextflow", "params": params}
+def run_to_the_end(service: httpx.Client, params: dict) -> dict:
+    response = service.post(
+        "/runs", json={"workflow": "variant-calling", "engine": "nextflow", "params": params}
     )
     assert response.status_code == 201, response.text
     deadline = time.monotonic() + 60
     while True:
-        run = httpx.get(f"{url}/runs/{response.json()['id']}").json()
+        run = service.get(f"/runs/{response.json()['id']}").json()
         if run["state"] in FINAL:
             return run
         assert time.monotonic() < deadline, f"run still {run['state']}"
@@ -78,8 +81,8 @@ def test_a_run_completes_with_the_tasks_its_events_reported(
     caplog.set_level(logging.INFO, logger="uvicorn.access")
 
     done = run_to_the_end(service, {"samples": ["sample1", "sample2"]})
-    tasks = httpx.get(f"{service}/runs/{done['id']}/tasks").json()["tasks"]
-    log = httpx.get(f"{service}/runs/{done['id']}/logs").json()["lines"]
+    tasks = service.get(f"/runs/{done['id']}/tasks").json()["tasks"]
+    log = service.get(f"/runs/{done['id']}/logs").json()["lines"]
 
     assert done["state"] == "COMPLETE", done["reason"]
     assert len(tasks) == 11
@@ -102,7 +105,7 @@ def test_a_failing_run_names_the_task_that_failed(service, monkeypatch) -> None:
     monkeypatch.setenv("FAKE_NEXTFLOW_EXIT", "1")
 
     done = run_to_the_end(service, {})
-    log = httpx.get(f"{service}/runs/{done['id']}/logs").json()["lines"]
+    log = service.get(f"/runs/{done['id']}/logs").json()["lines"]
 
     assert done["state"] == "EXECUTOR_ERROR"
     assert done["reason"].startswith("Nextflow failed (")

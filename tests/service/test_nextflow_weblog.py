@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from batchflow_service.app import create_app
 from batchflow_service.engines.nextflow.tokens import new_token
 from batchflow_service.models import Run
 from batchflow_service.settings import Settings
+from batchflow_service.states import RunState
 
+from .clients import ADMIN_PASSWORD, admin_client
 from .serving import wait_until_final
 
 DATA = Path(__file__).with_name("data")
@@ -29,21 +32,22 @@ def recorded(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (DATA / f"weblog-{name}.jsonl").read_text().splitlines()]
 
 
-def serve(database_url: str | None) -> TestClient:
+def serve(database_url: str | None) -> FastAPI:
     settings = Settings(
         engines=["nextflow", "mock"],
         public_url="http://testserver",
         reconcile_seconds=0.2,
         max_event_bytes=64 * 1024,
         database_url=database_url,
+        admin_password=ADMIN_PASSWORD,
     )
-    return TestClient(create_app(settings))
+    return create_app(settings)
 
 
 @pytest.fixture
 def service(aws_environment, database_url: str | None) -> Iterator[TestClient]:
     """The service with either store."""
-    with serve(database_url) as client:
+    with admin_client(serve(database_url)) as client:
         yield client
 
 
@@ -55,15 +59,17 @@ def memory_service(local_aws) -> Iterator[TestClient]:
             patch.delenv(name)
         for name, value in local_aws.client_environment().items():
             patch.setenv(name, value)
-        with serve(None) as client:
+        with admin_client(serve(None)) as client:
             yield client
 
 
-def new_run(client: TestClient, head_job_id: str | None = None) -> tuple[str, str]:
+def new_run(
+    client: TestClient, head_job_id: str | None = None, run_id: str | None = None
+) -> tuple[str, str]:
     """A Nextflow run in the store as a launch leaves it (its head job given, or none)."""
     token, digest = new_token()
     run = Run(
-        id=uuid.uuid4().hex,
+        id=run_id or uuid.uuid4().hex,
         workflow="variant-calling",
         engine="nextflow",
         head_job_id=head_job_id,
@@ -170,7 +176,8 @@ def test_a_late_or_repeated_event_is_accepted_and_changes_nothing(memory_service
     assert (task["state"], task["exit_code"]) == ("COMPLETE", 0)
 
 
-def submit_job(batch, command: list[str]) -> str:
+def submit_job(batch, command: list[str], run_id: str | None = None) -> str:
+    """A job on the local Batch, tagged as the run's (as the head and Nextflow tag theirs)."""
     batch.register_job_definition(
         jobDefinitionName="nextflow-weblog-test",
         type="container",
@@ -187,6 +194,7 @@ def submit_job(batch, command: list[str]) -> str:
         jobQueue="local",
         jobDefinition="nextflow-weblog-test",
         containerOverrides={"command": command},
+        tags={"batchflow:run": run_id} if run_id else {},
     )["jobId"]
 
 
@@ -222,8 +230,9 @@ def test_a_succeeded_head_job_completes_the_run_with_its_published_results(
 
 def test_cancel_terminates_the_head_and_the_jobs_the_events_named(memory_service, batch) -> None:
     sleep = [sys.executable, "-c", "import time; time.sleep(600)"]
-    head, first, second = (submit_job(batch, sleep) for _ in range(3))
-    run_id, token = new_run(memory_service, head_job_id=head)
+    run_id = uuid.uuid4().hex
+    head, first, second = (submit_job(batch, sleep, run_id) for _ in range(3))
+    run_id, token = new_run(memory_service, head_job_id=head, run_id=run_id)
     submitted = next(e for e in recorded("variant-calling") if e["event"] == "process_submitted")
     for task_id, job_id in ((1, first), (2, second)):
         trace = {**submitted["trace"], "task_id": task_id, "native_id": job_id}
@@ -237,6 +246,44 @@ def test_cancel_terminates_the_head_and_the_jobs_the_events_named(memory_service
     assert done["state"] == "CANCELED"
     statuses = [job["status"] for job in batch.describe_jobs(jobs=[head, first, second])["jobs"]]
     assert [status for status in statuses if status in ACTIVE_JOB] == []
+
+
+def test_events_for_a_run_that_has_ended_are_ignored(memory_service) -> None:
+    events = recorded("variant-calling")
+    run_id, token = new_run(memory_service)
+    name = f"batchflow-{run_id}"
+    started = next(e for e in events if e["event"] == "process_started")
+    post(memory_service, run_id, token, {**started, "runName": name})
+    store = memory_service.app.state.store
+    memory_service.portal.call(partial(store.set_state, run_id, RunState.RUNNING))
+    memory_service.portal.call(
+        partial(store.set_state, run_id, RunState.EXECUTOR_ERROR, reason="head job failed")
+    )
+    before = tasks_of(memory_service, run_id), memory_service.get(f"/runs/{run_id}/logs").json()
+    task_id = started["trace"]["task_id"]
+    late = [
+        {**started, "trace": {**started["trace"], "task_id": task_id + 100}},
+        next(
+            e
+            for e in events
+            if e["event"] == "process_completed" and e["trace"]["task_id"] == task_id
+        ),
+        next(e for e in events if e["event"] == "started"),
+        events[-1],
+    ]
+
+    answers = [post(memory_service, run_id, token, {**body, "runName": name}) for body in late]
+
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert {(a.json()["applied"], a.json()["ignored"]) for a in answers} == {
+        (False, f"run {run_id} has ended (EXECUTOR_ERROR); its tasks no longer change")
+    }
+    assert memory_service.get(f"/runs/{run_id}").json()["state"] == "EXECUTOR_ERROR"
+    assert (
+        tasks_of(memory_service, run_id),
+        memory_service.get(f"/runs/{run_id}/logs").json(),
+    ) == before
+    assert [t["state"] for t in before[0]] == ["RUNNING"]
 
 
 def test_the_tokens_digest_is_stored_but_never_shown(service) -> None:
@@ -328,7 +375,7 @@ def test_an_oversized_event_is_413_whether_or_not_it_declares_its_length(memory_
 
 
 def test_a_service_without_the_nextflow_engine_takes_no_events() -> None:
-    with TestClient(create_app(Settings(engines=["mock"]))) as client:
+    with admin_client(create_app(Settings(engines=["mock"]))) as client:
         response = client.post("/nextflow/events/abc", params={"token": "t"}, json={})
 
     assert response.status_code == 404

@@ -9,6 +9,8 @@ from batchflow_service.app import create_app
 from batchflow_service.models import Run
 from batchflow_service.settings import Settings
 
+from .clients import admin_client
+
 RUN_ID = "feedfacefeedfacefeedfacefeedface"
 PREFIX = f"runs/{RUN_ID}/outputs/"
 SUMMARY = b'{"samples": 2}\n' * 1000
@@ -24,7 +26,7 @@ def client(aws_environment, s3) -> Iterator[TestClient]:
         "files": [f"s3://batchflow-local/{PREFIX}results/summary.json"],
     }
     app = create_app(Settings(engines=["snakemake"], reconcile_seconds=3600))
-    with TestClient(app) as client:
+    with admin_client(app) as client:
         run = Run(id=RUN_ID, workflow="quickstart", engine="snakemake", outputs=outputs)
         client.portal.call(app.state.store.create_run, run)
         yield client

@@ -11,12 +11,13 @@ from batchflow_service.api import pages
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 
+from .clients import admin_client
 from .serving import wait_until_final
 
 
 @pytest.fixture
 def client(database_url: str | None) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(engines=["mock"], database_url=database_url))) as client:
+    with admin_client(create_app(Settings(engines=["mock"], database_url=database_url))) as client:
         yield client
 
 

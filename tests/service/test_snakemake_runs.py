@@ -8,14 +8,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 
-from .serving import FINAL, start_serve, wait_for
+from .clients import admin_client
+from .serving import FINAL, admin_session, start_serve, wait_for
 
 WORKFLOWS = Path(__file__).resolve().parents[1] / "executor" / "workflows"
 ACTIVE_JOB = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
@@ -26,13 +26,13 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def service(aws_environment) -> Iterator[TestClient]:
     settings = Settings(engines=["snakemake"], reconcile_seconds=0.5, catalog_dir=WORKFLOWS)
-    with TestClient(create_app(settings)) as client:
+    with admin_client(create_app(settings)) as client:
         yield client
 
 
 def test_quickstart_runs_to_complete_with_its_tasks_outputs_and_log(aws_environment, s3) -> None:
     settings = Settings(engines=["snakemake"], reconcile_seconds=0.5)
-    with TestClient(create_app(settings)) as client:
+    with admin_client(create_app(settings)) as client:
         run = client.post(
             "/runs",
             json={"workflow": "quickstart", "params": {"samples": ["x", "y"], "length": 500}},
@@ -121,11 +121,12 @@ def test_killing_and_restarting_serve_mid_run_loses_nothing(
     url = f"http://127.0.0.1:{port}"
     first = start_serve(port, environment, log)
     try:
-        run = httpx.post(
-            f"{url}/runs", json={"workflow": "sleepy", "params": {"count": 3, "seconds": 4}}
+        client = admin_session(url)
+        run = client.post(
+            "/runs", json={"workflow": "sleepy", "params": {"count": 3, "seconds": 4}}
         ).json()
         wait_for(
-            lambda: httpx.get(f"{url}/runs/{run['id']}/tasks").json(),
+            lambda: client.get(f"/runs/{run['id']}/tasks").json(),
             lambda page: any(t["state"] == "RUNNING" for t in page["tasks"]),
         )
     finally:
@@ -134,16 +135,19 @@ def test_killing_and_restarting_serve_mid_run_loses_nothing(
 
     second = start_serve(port, environment, log)
     try:
+        # A new process with the in-memory store signs with a new key: log in again.
+        client = admin_session(url)
         done = wait_for(
-            lambda: httpx.get(f"{url}/runs/{run['id']}").json(),
+            lambda: client.get(f"/runs/{run['id']}").json(),
             lambda r: r.get("state") in FINAL,
         )
-        tasks = httpx.get(f"{url}/runs/{run['id']}/tasks").json()["tasks"]
+        tasks = client.get(f"/runs/{run['id']}/tasks").json()["tasks"]
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
 
     assert done["state"] == "COMPLETE", done.get("reason")
+    assert done["owner"] == "admin", "the owner came back from the run's record in S3"
     assert sorted(t["name"] for t in tasks) == ["nap"] * 3
     assert {t["state"] for t in tasks} == {"COMPLETE"}
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from batchflow_service.auth.models import PersonalToken, User
+from batchflow_service.auth.roles import Role
 from batchflow_service.models import Run, Task
 from batchflow_service.states import InvalidTransitionError, RunState
 from batchflow_service.store import (
@@ -15,6 +17,8 @@ from batchflow_service.store import (
     RunNotFoundError,
     RunStore,
     StoreUnavailableError,
+    UserExistsError,
+    UserNotFoundError,
 )
 from batchflow_service.store.schema import migration_files
 
@@ -30,7 +34,7 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[RunStore]:
     store = PostgresStore(url)
     await store.open()
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("TRUNCATE runs CASCADE")
+        await conn.execute("TRUNCATE runs, users, service_secrets CASCADE")
     try:
         yield store
     finally:
@@ -77,6 +81,71 @@ async def test_runs_filter_by_state_and_tags(store) -> None:
     assert {r.id for r in team_x} == {"a", "b"}
     assert [r.id for r in prod] == ["a"]
     assert [r.id for r in canceled] == ["b"]
+
+
+async def test_runs_filter_by_owner_and_keep_it(store) -> None:
+    await store.create_run(a_run("a1", owner="alice"))
+    await store.create_run(a_run("b1", minutes_ago=1, owner="bob"))
+    await store.create_run(a_run("a2", minutes_ago=2, owner="alice"))
+
+    assert [r.id for r in await store.list_runs(owner="alice")] == ["a1", "a2"]
+    assert [r.id for r in await store.list_runs(owner="carol")] == []
+    assert len(await store.list_runs()) == 3
+    assert (await store.get_run("b1")).owner == "bob"
+
+
+async def test_users_are_created_once_listed_by_name_and_updated(store) -> None:
+    created = await store.create_user(User(name="zoe", role=Role.VIEWER, password_hash="h1"))
+    await store.create_user(User(name="al", role=Role.MAINTAINER, password_hash="h2"))
+    with pytest.raises(UserExistsError):
+        await store.create_user(User(name="zoe", role=Role.ADMIN))
+
+    assert await store.get_user("zoe") == created
+    assert (await store.get_user("zoe")).password_hash == "h1"
+    assert await store.get_user("nobody") is None
+    assert [u.name for u in await store.list_users()] == ["al", "zoe"]
+
+    changed = await store.update_user("zoe", role="admin", disabled=True)
+    assert (changed.role, changed.disabled, changed.password_hash) == (Role.ADMIN, True, "h1")
+    changed = await store.update_user("zoe", password_hash="h3")
+    assert (changed.role, changed.disabled, changed.password_hash) == (Role.ADMIN, True, "h3")
+    with pytest.raises(UserNotFoundError):
+        await store.update_user("nobody", disabled=True)
+
+
+def a_token(token_id: str, owner: str, minutes_ago: int = 0) -> PersonalToken:
+    created = datetime(2026, 1, 1, tzinfo=UTC) - timedelta(minutes=minutes_ago)
+    return PersonalToken(
+        id=token_id,
+        owner=owner,
+        name=f"token {token_id}",
+        secret_sha256="d" * 64,
+        created_at=created,
+        expires_at=created + timedelta(days=30),
+    )
+
+
+async def test_personal_tokens_belong_to_their_owner(store) -> None:
+    await store.create_user(User(name="alice", role=Role.MAINTAINER))
+    await store.create_user(User(name="bob", role=Role.MAINTAINER))
+    await store.create_token(a_token("t2", "alice"))
+    await store.create_token(a_token("t1", "alice", minutes_ago=5))
+    await store.create_token(a_token("t3", "bob"))
+    with pytest.raises(UserNotFoundError):
+        await store.create_token(a_token("t4", "nobody"))
+
+    assert (await store.get_token("t1")).secret_sha256 == "d" * 64
+    assert [t.id for t in await store.list_tokens("alice")] == ["t1", "t2"]
+    assert await store.delete_token("bob", "t1") is False
+    assert await store.delete_token("alice", "t1") is True
+    assert await store.get_token("t1") is None
+    assert [t.id for t in await store.list_tokens("alice")] == ["t2"]
+
+
+async def test_a_kept_secret_is_the_first_one_stored(store) -> None:
+    assert await store.keep_secret("key", "first") == "first"
+    assert await store.keep_secret("key", "second") == "first"
+    assert await store.keep_secret("other", "x") == "x"
 
 
 async def test_state_changes_are_checked_and_stamped(store) -> None:

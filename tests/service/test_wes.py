@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 
+from .clients import admin_client
+
 WES = "/ga4gh/wes/v1"
 FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 
@@ -19,7 +21,7 @@ FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 @pytest.fixture
 def client(database_url: str | None) -> Iterator[TestClient]:
     settings = Settings(engines=["mock"], max_request_bytes=64 * 1024, database_url=database_url)
-    with TestClient(create_app(settings)) as client:
+    with admin_client(create_app(settings)) as client:
         yield client
 
 
@@ -111,7 +113,7 @@ def test_workflow_type_aliases_and_unsupported_types(client) -> None:
 @pytest.fixture
 def nextflow_client(aws_environment) -> Iterator[TestClient]:
     settings = Settings(engines=["nextflow", "mock"], public_url="http://testserver")
-    with TestClient(create_app(settings)) as client:
+    with admin_client(create_app(settings)) as client:
         yield client
 
 

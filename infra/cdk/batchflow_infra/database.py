@@ -72,11 +72,6 @@ class Database(Construct):
             cloudwatch_logs_exports=["postgresql"],
         )
         self.instance.node.add_dependency(self.logs)
-        # ECS reads the password when a service task starts; from the private subnets,
-        # Secrets Manager is reachable through an endpoint only.
-        network.add_interface_endpoint(
-            "SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER
-        )
         self._acknowledge_findings()
 
     @property

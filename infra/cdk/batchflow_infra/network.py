@@ -14,6 +14,8 @@ INTERFACE_ENDPOINTS = {
     "EcsTelemetry": ec2.InterfaceVpcEndpointAwsService.ECS_TELEMETRY,
     "Sts": ec2.InterfaceVpcEndpointAwsService.STS,
     "Batch": ec2.InterfaceVpcEndpointAwsService.BATCH,
+    # ECS reads the run service's secrets from here when a task starts.
+    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
 }
 
 

@@ -1,10 +1,12 @@
 """The run service on ECS Fargate behind an Application Load Balancer.
 
-The service does not authenticate yet, so its load balancer is internal and admits the VPC
-only, unless the `publicService` context flag says otherwise.
+The load balancer is internal and admits the VPC only, unless the `publicService` context flag
+says otherwise; either way the service authenticates every request (builtin or OIDC).
 """
 
-from aws_cdk import Duration
+from collections.abc import Mapping
+
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -18,6 +20,7 @@ from .compute import Compute
 from .database import Database
 from .network import Network
 from .registry import Registry
+from .secrets import ServiceSecrets
 from .storage import StagingBucket
 
 SERVICE_PORT = 8000
@@ -37,13 +40,15 @@ class RunService(Construct):
         certificate_arn: str | None,
         public: bool,
         retention: logs.RetentionDays,
+        secrets: ServiceSecrets,
+        authentication: Mapping[str, str],
         service_url: str | None = None,
         tasks: int = 1,
         database: Database | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.logs = logs.LogGroup(self, "Logs", retention=retention)
-        cluster = ecs.Cluster(
+        self.cluster = cluster = ecs.Cluster(
             self, "Cluster", vpc=network.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
         images = {
@@ -61,11 +66,12 @@ class RunService(Construct):
             "BATCHFLOW_HEAD_ROLE": compute.head_role.role_arn,
             "BATCHFLOW_TASK_ROLE": compute.task_role.role_arn,
             "BATCHFLOW_EXECUTION_ROLE": compute.execution_role.role_arn,
+            **authentication,
         }
-        secrets = {}
+        container_secrets = secrets.container_secrets()
         if database:
             environment["BATCHFLOW_DATABASE_URL"] = database.url
-            secrets["BATCHFLOW_DATABASE_PASSWORD"] = ecs.Secret.from_secrets_manager(
+            container_secrets["BATCHFLOW_DATABASE_PASSWORD"] = ecs.Secret.from_secrets_manager(
                 database.secret, "password"
             )
         certificate = (
@@ -80,6 +86,9 @@ class RunService(Construct):
             cpu=512,
             memory_limit_mib=1024,
             desired_count=max(tasks, 1),
+            # A lower-case name gives a lower-case DNS name, the host the service checks
+            # requests' Host header against (BATCHFLOW_PUBLIC_URL) when there is no serviceUrl.
+            load_balancer_name=f"{Stack.of(self).stack_name.lower()}-service",
             task_subnets=network.private_subnets,
             public_load_balancer=public,
             open_listener=public,
@@ -98,7 +107,7 @@ class RunService(Construct):
                 command=["batchflow", "serve", "--no-local-aws", "--host", "0.0.0.0"],  # noqa: S104
                 log_driver=ecs.LogDrivers.aws_logs(stream_prefix="service", log_group=self.logs),
                 environment=environment,
-                secrets=secrets,
+                secrets=container_secrets,
             ),
         )
         self.load_balancer = self.fargate.load_balancer
@@ -126,6 +135,7 @@ class RunService(Construct):
             database.allow_from(self.service)
         scheme = "https" if certificate else "http"
         self.url = service_url or f"{scheme}://{self.load_balancer.load_balancer_dns_name}"
+        # The service answers requests naming this host only (and builds its links from it);
         # Nextflow head jobs post their nf-weblog events here, from inside the VPC (with a
         # public load balancer and no NAT gateway they cannot reach it: docs/deploy.md).
         container = self.fargate.task_definition.default_container
@@ -135,8 +145,9 @@ class RunService(Construct):
     def _acknowledge_findings(self, *, public: bool, https: bool) -> None:
         acknowledge(
             self.fargate.task_definition,
-            "The plain variables are resource names and ARNs, not secrets; the database "
-            "password, when there is one, arrives as an ECS secret",
+            "The plain variables are resource names, ARNs and the OIDC issuer and client id, "
+            "not secrets; the signing key, the admin password and the database password "
+            "arrive as ECS secrets from Secrets Manager",
             nag=["AwsSolutions-ECS2"],
         )
         acknowledge(
@@ -158,7 +169,8 @@ class RunService(Construct):
         if public:
             acknowledge(
                 security_group,
-                "The publicService context flag asks for a load balancer open to the internet",
+                "The publicService context flag asks for a load balancer open to the internet; "
+                "the service authenticates every request (synth refuses auth=none)",
                 nag=["AwsSolutions-EC23"],
                 checkov=["CKV_AWS_260"],
             )

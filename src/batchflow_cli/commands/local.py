@@ -61,7 +61,9 @@ def local(
     ] = 1.0,
     seed: Annotated[int | None, typer.Option(help="Seed for the fault injection.")] = None,
 ) -> None:
-    """Serve AWS Batch, CloudWatch Logs and S3 on loopback; run each job as a local process."""
+    """Serve AWS Batch, CloudWatch Logs and S3 on loopback; run each job as a local process.
+
+    Clients must sign with the credentials it prints, which are new at every start."""
     from batchflow_local.faults import FaultSettings
     from batchflow_local.server import LocalAwsServer, NotLoopbackError
 

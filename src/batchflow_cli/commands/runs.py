@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.filesize import decimal
 
 from ..client import ServiceClient
+from ..credentials import credential_for
 from ..display import run_summary, task_table
 from ..download import DownloadError, download_run
 from ..exits import fail, service_errors_reported
@@ -30,7 +31,7 @@ def list_runs(
     url: ServiceUrl = DEFAULT_URL,
 ) -> None:
     """Newest runs first: id, state, engine, workflow, when it was submitted."""
-    with service_errors_reported(), ServiceClient(url) as client:
+    with service_errors_reported(), ServiceClient(url, credential=credential_for(url)) as client:
         runs = client.runs(state, tag, limit)["runs"]
     if json_output:
         typer.echo(json.dumps(runs, indent=2))
@@ -43,7 +44,7 @@ def list_runs(
 @app.command()
 def show(run_id: str, json_output: JsonOutput = False, url: ServiceUrl = DEFAULT_URL) -> None:
     """A run and a table of its tasks (with --json: the run, with its tasks, as JSON)."""
-    with service_errors_reported(), ServiceClient(url) as client:
+    with service_errors_reported(), ServiceClient(url, credential=credential_for(url)) as client:
         run, tasks = client.run(run_id), client.tasks(run_id)
     if json_output:
         typer.echo(json.dumps({**run, "tasks": tasks}, indent=2))
@@ -56,7 +57,7 @@ def show(run_id: str, json_output: JsonOutput = False, url: ServiceUrl = DEFAULT
 @app.command()
 def cancel(run_id: str, url: ServiceUrl = DEFAULT_URL) -> None:
     """Cancel a run; its Batch jobs are terminated. Prints its state."""
-    with service_errors_reported(), ServiceClient(url) as client:
+    with service_errors_reported(), ServiceClient(url, credential=credential_for(url)) as client:
         typer.echo(client.cancel(run_id)["state"])
 
 
@@ -69,7 +70,7 @@ def logs(
     url: ServiceUrl = DEFAULT_URL,
 ) -> None:
     """A run's log: the service's notes, then Snakemake's output."""
-    with service_errors_reported(), ServiceClient(url) as client:
+    with service_errors_reported(), ServiceClient(url, credential=credential_for(url)) as client:
         for line in client.log_lines(run_id, follow):
             typer.echo(line)
 
@@ -85,7 +86,7 @@ def download(
 ) -> None:
     """Save every output file of a completed run under DESTINATION, keeping their paths."""
     folder = Path(run_id) if destination is None else destination
-    with service_errors_reported(), ServiceClient(url) as client:
+    with service_errors_reported(), ServiceClient(url, credential=credential_for(url)) as client:
         try:
             saved = download_run(client, run_id, folder, Console(stderr=True))
         except DownloadError as error:

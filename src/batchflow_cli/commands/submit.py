@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 
 from ..client import ServiceClient
+from ..credentials import credential_for
 from ..exits import ExitCode, fail, service_errors_reported
 from ..options import DEFAULT_URL, Params, ServiceUrl, Tags, parse_pairs, parse_params
 from ..progress import follow
@@ -38,7 +39,7 @@ def submit(
 ) -> None:
     """Submit a run; print its id (and with --wait, the state it ended in)."""
     params, tags = parse_params(param, params_file), parse_pairs(tag, "--tag")
-    with service_errors_reported(), ServiceClient(url) as client:
+    with service_errors_reported(), ServiceClient(url, credential=credential_for(url)) as client:
         if Path(workflow).exists():
             run = _submit_local(client, Path(workflow), engine, params, tags)
         else:

@@ -17,10 +17,11 @@ from starlette.routing import Match
 
 from batchflow_aws import AwsError
 
+from ..auth.oidc import OidcUnavailableError
 from ..engines import EngineError
-from ..runs import NotFoundError, RunEndedError
+from ..runs import ForbiddenError, NotFoundError, RunEndedError
 from ..states import InvalidTransitionError
-from ..store import RunNotFoundError
+from ..store import RunNotFoundError, UserExistsError, UserNotFoundError
 from ..validation import describe_errors
 from . import wes
 from .pages import BadPageTokenError
@@ -28,6 +29,9 @@ from .pages import BadPageTokenError
 ERROR_STATUSES: dict[type[Exception], int] = {
     RunNotFoundError: 404,
     NotFoundError: 404,
+    UserNotFoundError: 404,
+    UserExistsError: 409,
+    ForbiddenError: 403,
     # A value PostgreSQL cannot store or compare (a NUL character, an unpaired surrogate).
     psycopg.DataError: 400,
     BadPageTokenError: 400,
@@ -75,6 +79,11 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.unreachable:
             return error_response(503, f"AWS cannot be reached: {error}", {"Retry-After": "5"})
         return error_response(502, f"AWS refused a call: {error}")
+
+    @app.exception_handler(OidcUnavailableError)
+    async def provider_unreachable(request: Request, error: OidcUnavailableError) -> JSONResponse:
+        message = f"the identity provider cannot be reached to check the token: {error}"
+        return error_response(503, message, {"Retry-After": "5"})
 
     for error_type, status in ERROR_STATUSES.items():
         app.add_exception_handler(error_type, _answer_with(status))

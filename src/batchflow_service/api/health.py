@@ -1,9 +1,15 @@
 """Liveness, readiness and Prometheus metrics."""
 
-from fastapi import APIRouter, Request, Response
+import hmac
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
-from .deps import StoreDep
+from ..auth.authenticator import Authenticator
+from ..auth.identity import InvalidTokenError
+from ..models import ErrorResponse
+from .deps import SettingsDep, StoreDep, bearer, get_authenticator, unauthorized
 
 router = APIRouter(tags=["health"])
 
@@ -29,7 +35,37 @@ class RunMetrics:
         self.runs = Gauge("batchflow_runs", "Runs by state", ["state"], registry=self.registry)
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
+async def scraper(
+    settings: SettingsDep,
+    authenticator: Annotated[Authenticator, Depends(get_authenticator)],
+    token: Annotated[str | None, Depends(bearer)],
+) -> None:
+    """BATCHFLOW_METRICS_TOKEN, or an admin's token."""
+    scrape_token = settings.metrics_token
+    if token and scrape_token and hmac.compare_digest(token, scrape_token.get_secret_value()):
+        return
+    if authenticator.mode == "none":
+        return
+    if not token:
+        raise unauthorized("metrics need BATCHFLOW_METRICS_TOKEN or an admin's bearer token")
+    try:
+        caller = await authenticator.identify(token)
+    except InvalidTokenError:
+        raise unauthorized("the token is invalid, expired or revoked", "invalid_token") from None
+    if caller.role != "admin":
+        raise HTTPException(403, "metrics are for admins and the metrics token")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    dependencies=[Depends(scraper)],
+    responses={
+        200: {"content": {"text/plain": {}}},
+        401: {"model": ErrorResponse, "description": "No valid token"},
+        403: {"model": ErrorResponse, "description": "Not an admin"},
+    },
+)
 async def metrics(request: Request, store: StoreDep) -> Response:
     run_metrics: RunMetrics = request.app.state.metrics
     for state, count in (await store.state_counts()).items():

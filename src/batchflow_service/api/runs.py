@@ -12,15 +12,22 @@ from ..models import ErrorResponse, LogPage, Run, RunPage, RunRequest, TaskPage
 from ..states import FINAL_STATES, RunState
 from ..validation import describe_errors
 from . import forms
-from .deps import RunsDep
+from .deps import CurrentUser, RunDep, RunsDep
 
-NOT_FOUND = {404: {"model": ErrorResponse, "description": "No run with this id"}}
+NOT_FOUND = {
+    404: {"model": ErrorResponse, "description": "No run with this id that the caller may see"}
+}
+FORBIDDEN = {403: {"model": ErrorResponse, "description": "The caller's role does not allow it"}}
 BAD_REQUEST = {400: {"model": ErrorResponse, "description": "The request cannot be accepted"}}
 AWS_FAILED = {
     502: {"model": ErrorResponse, "description": "AWS answered the call with an error"},
     503: {"model": ErrorResponse, "description": "AWS cannot be reached"},
 }
-router = APIRouter(prefix="/runs", tags=["runs"])
+router = APIRouter(
+    prefix="/runs",
+    tags=["runs"],
+    responses={401: {"model": ErrorResponse, "description": "No valid bearer token"}},
+)
 
 PageSize = Annotated[int, Query(ge=1, le=500, description="Items per page")]
 PageToken = Annotated[
@@ -68,13 +75,19 @@ RUN_BODY = {
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={**BAD_REQUEST, 422: {"model": ErrorResponse, "description": "A malformed body"}},
+    responses={
+        **BAD_REQUEST,
+        **FORBIDDEN,
+        415: {"model": ErrorResponse, "description": "Neither JSON nor a multipart form"},
+        422: {"model": ErrorResponse, "description": "A malformed body"},
+    },
     openapi_extra=RUN_BODY,
 )
-async def submit_run(request: Request, runs: RunsDep) -> Run:
+async def submit_run(request: Request, runs: RunsDep, caller: CurrentUser) -> Run:
     """Start a run: JSON for a catalog workflow, or a form with the workflow's files."""
     attachments: list[Attachment] = []
-    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
         form = await forms.read_form(request, "POST /runs")
         try:
             fields: dict[str, Any] = {
@@ -87,6 +100,12 @@ async def submit_run(request: Request, runs: RunsDep) -> Run:
             attachments = await forms.files(request, form, "files")
         finally:
             await form.close()
+    elif content_type != "application/json":
+        raise HTTPException(
+            415,
+            "send the run request as application/json, or its files as multipart/form-data "
+            f"(got content-type {content_type[:80]!r})",
+        )
     else:
         try:
             fields = await request.json()
@@ -98,12 +117,13 @@ async def submit_run(request: Request, runs: RunsDep) -> Run:
         run_request = RunRequest.model_validate(fields)
     except ValidationError as error:
         raise HTTPException(422, describe_errors(error.errors(), limit=100)) from None
-    return await runs.submit(run_request, attachments)
+    return await runs.submit(caller, run_request, attachments)
 
 
 @router.get("", responses=BAD_REQUEST)
 async def list_runs(
     runs: RunsDep,
+    caller: CurrentUser,
     state: Annotated[RunState | None, Query(description="Only runs in this state")] = None,
     tag: Annotated[
         list[str], Query(max_length=20, description="key:value; repeat to require several")
@@ -111,20 +131,27 @@ async def list_runs(
     page_size: PageSize = 50,
     page_token: PageToken = None,
 ) -> RunPage:
-    found, token = await runs.list_runs(page_size, page_token, state, parse_tag_filters(list(tag)))
+    """The runs the caller may see (an admin's and a viewer's: every run), newest first."""
+    found, token = await runs.list_runs(
+        caller, page_size, page_token, state, parse_tag_filters(list(tag))
+    )
     return RunPage(runs=found, next_page_token=token)
 
 
 @router.get("/{run_id}", responses=NOT_FOUND)
-async def get_run(run_id: str, runs: RunsDep) -> Run:
-    return await runs.get(run_id)
+async def get_run(run: RunDep) -> Run:
+    return run
 
 
 @router.get("/{run_id}/tasks", responses={**NOT_FOUND, **BAD_REQUEST})
 async def list_tasks(
-    run_id: str, runs: RunsDep, page_size: PageSize = 100, page_token: PageToken = None
+    run_id: str,
+    runs: RunsDep,
+    caller: CurrentUser,
+    page_size: PageSize = 100,
+    page_token: PageToken = None,
 ) -> TaskPage:
-    tasks, token = await runs.tasks(run_id, page_size, page_token)
+    tasks, token = await runs.tasks(caller, run_id, page_size, page_token)
     return TaskPage(tasks=tasks, next_page_token=token)
 
 
@@ -137,7 +164,7 @@ async def list_tasks(
     },
 )
 async def read_logs(
-    run_id: str,
+    run: RunDep,
     runs: RunsDep,
     offset: Annotated[int, Query(ge=0, description="First line to return")] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
@@ -147,9 +174,8 @@ async def read_logs(
     ] = "json",
 ) -> Any:
     """The service's notes on the run, then the engine's log of it (Snakemake's output)."""
-    run = await runs.get(run_id)
     if follow:
-        return StreamingResponse(runs.follow_log(run_id, offset), media_type="text/plain")
+        return StreamingResponse(runs.follow_log(run, offset), media_type="text/plain")
     lines = await runs.log_lines(run)
     page = lines[offset : offset + limit]
     if format == "text":
@@ -170,12 +196,13 @@ async def read_task_log(
     run_id: str,
     task_id: str,
     runs: RunsDep,
+    caller: CurrentUser,
     format: Annotated[
         Literal["json", "text"], Query(description="text: the lines as plain text")
     ] = "json",
 ) -> Any:
     """A task's own output (for a Snakemake run, its Batch job's CloudWatch log)."""
-    task, lines = await runs.task_log(run_id, task_id)
+    task, lines = await runs.task_log(caller, run_id, task_id)
     if format == "text":
         return PlainTextResponse("".join(f"{line}\n" for line in lines))
     return LogPage(lines=lines, next_offset=len(lines), complete=task.state in FINAL_STATES)
@@ -186,17 +213,18 @@ async def read_task_log(
     status_code=status.HTTP_202_ACCEPTED,
     responses={
         **NOT_FOUND,
+        **FORBIDDEN,
         409: {"model": ErrorResponse, "description": "The run has ended"},
         **AWS_FAILED,
     },
 )
-async def cancel_run(run_id: str, runs: RunsDep) -> Run:
-    return await runs.cancel(run_id)
+async def cancel_run(run_id: str, runs: RunsDep, caller: CurrentUser) -> Run:
+    return await runs.cancel(caller, run_id)
 
 
 @router.get("/{run_id}/outputs", responses=NOT_FOUND)
-async def get_outputs(run_id: str, runs: RunsDep) -> dict[str, Any]:
-    return {"outputs": await runs.outputs(run_id)}
+async def get_outputs(run: RunDep) -> dict[str, Any]:
+    return {"outputs": run.outputs}
 
 
 @router.get(
@@ -209,9 +237,9 @@ async def get_outputs(run_id: str, runs: RunsDep) -> dict[str, Any]:
         **AWS_FAILED,
     },
 )
-async def download_output(run_id: str, path: str, runs: RunsDep) -> Response:
+async def download_output(run_id: str, path: str, runs: RunsDep, caller: CurrentUser) -> Response:
     """One output file, by its path under the run's outputs (as `outputs.files` lists it)."""
-    found = await runs.output_file(run_id, path)
+    found = await runs.output_file(caller, run_id, path)
     if found.redirect_url is not None:
         return RedirectResponse(found.redirect_url, status_code=307)
     headers = {

@@ -7,9 +7,10 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 
 from ..models import Run, RunRequest, Task
+from ..settings import Settings
 from ..version import installed_version
 from . import forms, pages
-from .deps import EnginesDep, RunsDep, StoreDep
+from .deps import CurrentUser, EnginesDep, RunDep, RunsDep, SettingsDep, StoreDep
 from .wes_models import (
     DefaultWorkflowEngineParameter,
     Log,
@@ -56,6 +57,8 @@ def _error(status: int, description: str) -> dict[int | str, dict[str, Any]]:
 
 NOT_FOUND = _error(404, "The requested run or task was not found")
 BAD_REQUEST = _error(400, "The request is malformed")
+UNAUTHORIZED = _error(401, "No valid bearer token")
+FORBIDDEN = _error(403, "The caller's role does not allow it")
 router = APIRouter(prefix=PREFIX, tags=["GA4GH WES 1.1"])
 
 RUN_FORM = {
@@ -129,7 +132,11 @@ def _engine_of(workflow_type: str | None, workflow_engine: str | None) -> str:
 
 
 @router.get("/service-info", response_model_exclude_none=True)
-async def get_service_info(request: Request, store: StoreDep, engines: EnginesDep) -> ServiceInfo:
+async def get_service_info(
+    request: Request, store: StoreDep, engines: EnginesDep, settings: SettingsDep
+) -> ServiceInfo:
+    """Open to anyone: what this service runs, and how to authenticate to it."""
+    base = public_base(request, settings)
     counts = {state.value: count for state, count in (await store.state_counts()).items()}
     enabled = [name for name in ENGINE_TYPES if name in engines]
     return ServiceInfo(
@@ -137,7 +144,7 @@ async def get_service_info(request: Request, store: StoreDep, engines: EnginesDe
         name="batchflow",
         type=ServiceType(group="org.ga4gh", artifact="wes", version="1.1.0"),
         description="Snakemake and Nextflow workflows on AWS Batch",
-        organization=Organization(name="batchflow", url=str(request.base_url)),
+        organization=Organization(name="batchflow", url=f"{base}/"),
         version=installed_version(),
         workflow_type_versions={
             kind: WorkflowTypeVersion(workflow_type_version=ENGINE_TYPES[engine][1])
@@ -154,18 +161,19 @@ async def get_service_info(request: Request, store: StoreDep, engines: EnginesDe
             DefaultWorkflowEngineParameter(name="jobs", type="int", default_value="20")
         ],
         system_state_counts=counts,
-        auth_instructions_url=f"{request.base_url}docs",
-        tags={},
+        auth_instructions_url=f"{base}/docs#/auth",
+        tags={"auth": settings.auth, "token_url": f"{base}/auth/token"},
     )
 
 
-@router.get("/runs", responses=BAD_REQUEST, response_model_exclude_none=True)
+@router.get("/runs", responses={**BAD_REQUEST, **UNAUTHORIZED}, response_model_exclude_none=True)
 async def list_runs(
     service: RunsDep,
+    caller: CurrentUser,
     page_size: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
     page_token: Annotated[str | None, Query()] = None,
 ) -> RunListResponse:
-    runs, token = await service.list_runs(_page_size(page_size, 50), page_token)
+    runs, token = await service.list_runs(caller, _page_size(page_size, 50), page_token)
     return RunListResponse(
         runs=[
             RunSummary(
@@ -181,8 +189,10 @@ async def list_runs(
     )
 
 
-@router.post("/runs", responses=BAD_REQUEST, openapi_extra=RUN_FORM)
-async def run_workflow(request: Request, runs: RunsDep) -> RunId:
+@router.post(
+    "/runs", responses={**BAD_REQUEST, **UNAUTHORIZED, **FORBIDDEN}, openapi_extra=RUN_FORM
+)
+async def run_workflow(request: Request, runs: RunsDep, caller: CurrentUser) -> RunId:
     form = await forms.read_form(request, "RunWorkflow")
     try:
         workflow_type = forms.text(form, "workflow_type")
@@ -215,18 +225,22 @@ async def run_workflow(request: Request, runs: RunsDep) -> RunId:
         )
     except ValidationError as error:
         raise HTTPException(400, f"invalid run request: {error.errors()[0]['msg']}") from None
-    run = await runs.submit(run_request, attachments, wes_request.model_dump())
+    run = await runs.submit(caller, run_request, attachments, wes_request.model_dump())
     return RunId(run_id=run.id)
 
 
-def _log_url(request: Request, path: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}{path}?format=text"
+def public_base(request: Request, settings: Settings) -> str:
+    """Where clients reach this service: the configured public URL, else the Host the
+    request named (which the Host check has already limited to this service's own names)."""
+    return settings.public_url or str(request.base_url).rstrip("/")
 
 
-@router.get("/runs/{run_id}", responses=NOT_FOUND, response_model_exclude_none=True)
-async def get_run_log(run_id: str, request: Request, runs: RunsDep) -> RunLog:
-    run = await runs.get(run_id)
-    log_url = _log_url(request, f"/runs/{run.id}/logs")
+@router.get(
+    "/runs/{run_id}", responses={**NOT_FOUND, **UNAUTHORIZED}, response_model_exclude_none=True
+)
+async def get_run_log(run: RunDep, request: Request, settings: SettingsDep) -> RunLog:
+    base = public_base(request, settings)
+    log_url = f"{base}/runs/{run.id}/logs?format=text"
     return RunLog(
         run_id=run.id,
         request=_original_request(run),
@@ -239,7 +253,7 @@ async def get_run_log(run_id: str, request: Request, runs: RunsDep) -> RunLog:
             stderr=log_url,
             system_logs=[run.reason] if run.reason else [],
         ),
-        task_logs_url=f"{str(request.base_url).rstrip('/')}{PREFIX}/runs/{run.id}/tasks",
+        task_logs_url=f"{base}{PREFIX}/runs/{run.id}/tasks",
         outputs=run.outputs,
     )
 
@@ -258,47 +272,66 @@ def _original_request(run: Run) -> WesRunRequest:
     )
 
 
-@router.get("/runs/{run_id}/status", responses=NOT_FOUND)
-async def get_run_status(run_id: str, runs: RunsDep) -> RunStatus:
-    run = await runs.get(run_id)
+@router.get("/runs/{run_id}/status", responses={**NOT_FOUND, **UNAUTHORIZED})
+async def get_run_status(run: RunDep) -> RunStatus:
     return RunStatus(run_id=run.id, state=run.state)
 
 
-def _task_log(request: Request, task: Task) -> TaskLog:
+def _task_log(base: str, task: Task) -> TaskLog:
+    log_url = f"{base}/runs/{task.run_id}/tasks/{task.id}/logs?format=text"
     return TaskLog(
         id=task.id,
         name=task.name,
         start_time=_time(task.started_at),
         end_time=_time(task.ended_at),
-        stdout=_log_url(request, f"/runs/{task.run_id}/tasks/{task.id}/logs"),
-        stderr=_log_url(request, f"/runs/{task.run_id}/tasks/{task.id}/logs"),
+        stdout=log_url,
+        stderr=log_url,
         exit_code=task.exit_code,
         system_logs=[task.reason] if task.reason else [],
     )
 
 
-@router.get("/runs/{run_id}/tasks", responses=NOT_FOUND, response_model_exclude_none=True)
+@router.get(
+    "/runs/{run_id}/tasks",
+    responses={**NOT_FOUND, **UNAUTHORIZED},
+    response_model_exclude_none=True,
+)
 async def list_tasks(
     run_id: str,
     request: Request,
     runs: RunsDep,
+    caller: CurrentUser,
+    settings: SettingsDep,
     page_size: Annotated[int | None, Query(ge=INT64_MIN, le=INT64_MAX)] = None,
     page_token: Annotated[str | None, Query()] = None,
 ) -> TaskListResponse:
     try:
-        tasks, token = await runs.tasks(run_id, _page_size(page_size, 100), page_token)
+        tasks, token = await runs.tasks(caller, run_id, _page_size(page_size, 100), page_token)
     except pages.BadPageTokenError as error:
         raise HTTPException(404, str(error)) from None
-    return TaskListResponse(task_logs=[_task_log(request, t) for t in tasks], next_page_token=token)
+    base = public_base(request, settings)
+    return TaskListResponse(task_logs=[_task_log(base, t) for t in tasks], next_page_token=token)
 
 
-@router.get("/runs/{run_id}/tasks/{task_id}", responses=NOT_FOUND, response_model_exclude_none=True)
-async def get_task(run_id: str, task_id: str, request: Request, runs: RunsDep) -> TaskLog:
-    return _task_log(request, await runs.task(run_id, task_id))
+@router.get(
+    "/runs/{run_id}/tasks/{task_id}",
+    responses={**NOT_FOUND, **UNAUTHORIZED},
+    response_model_exclude_none=True,
+)
+async def get_task(
+    run_id: str,
+    task_id: str,
+    request: Request,
+    runs: RunsDep,
+    caller: CurrentUser,
+    settings: SettingsDep,
+) -> TaskLog:
+    task = await runs.task(caller, run_id, task_id)
+    return _task_log(public_base(request, settings), task)
 
 
-@router.post("/runs/{run_id}/cancel", responses=NOT_FOUND)
-async def cancel_run(run_id: str, runs: RunsDep) -> RunId:
+@router.post("/runs/{run_id}/cancel", responses={**NOT_FOUND, **UNAUTHORIZED, **FORBIDDEN})
+async def cancel_run(run_id: str, runs: RunsDep, caller: CurrentUser) -> RunId:
     """Cancels the run; a run that has already ended is left as it is."""
-    run = await runs.cancel(run_id, ended_ok=True)
+    run = await runs.cancel(caller, run_id, ended_ok=True)
     return RunId(run_id=run.id)

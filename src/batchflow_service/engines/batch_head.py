@@ -20,22 +20,24 @@ from batchflow_aws.calls import AwsCaller
 from batchflow_aws.clients import make_clients
 from batchflow_aws.fargate import round_up_to_fargate
 from batchflow_aws.jobdefs import DefinitionSpec, JobDefinitions
-from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log_from, read_log_tail
+from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log, read_log_from, read_log_tail
 from batchflow_aws.queues import QueuePlatforms
 from batchflow_aws.s3paths import S3Prefix
 
-from ..attachments import Attachment
+from ..attachments import Attachment, entry_path
 from ..catalog import Workflow
 from ..models import Run, RunRequest, Task
 from ..settings import Settings
 from ..states import FINAL_STATES, InvalidTransitionError, RunState
 from ..store import RunStore
 from .base import EngineError, OutputFile
+from .ownership import RUN_TAG, belongs_to, log_stream
 from .recovery import recorded_runs, restore_missing
 from .requests import (
     catalog_entry,
     check_catalog_params,
     check_file_count,
+    check_not_url,
     check_params_size,
     check_uploaded_entry,
 )
@@ -151,13 +153,15 @@ class BatchHeadEngine(ABC):
     def _named_job_ids(self, run: Run) -> list[str]:
         """Batch jobs of this run found by their names, beyond those its tasks record."""
 
-    @abstractmethod
-    async def task_log(self, task: Task) -> list[str]: ...
+    def _task_job_id(self, task: Task) -> str | None:
+        """The Batch job whose log is the task's log."""
+        return task.batch_job_id
 
     # Accepting and launching a run
 
     def check_request(self, request: RunRequest, attachments: list[Attachment]) -> dict[str, Any]:
         listed = None
+        check_not_url(request.workflow)
         if attachments:
             check_uploaded_entry(request.workflow, attachments)
         else:
@@ -173,8 +177,9 @@ class BatchHeadEngine(ABC):
         return catalog_entry(self._settings.catalog_dir, workflow, self.name, self.entry)
 
     def _entry_of(self, run: Run) -> str:
-        """The workflow's main file, relative to the staged workflow folder."""
-        return run.workflow if run.uploaded else self.entry
+        """The workflow's main file, relative to the staged workflow folder: for an upload the
+        very string check_request approved (entry_path refuses anything else)."""
+        return entry_path(run.workflow) if run.uploaded else self.entry
 
     async def launch(self, run: Run, attachments: list[Attachment]) -> None:
         task = asyncio.create_task(self._launch(run, attachments))
@@ -224,7 +229,7 @@ class BatchHeadEngine(ABC):
                     {"type": "MEMORY", "value": str(memory_mib)},
                 ],
             },
-            tags={"batchflow:run": run.id, "batchflow:role": "head"},
+            tags={RUN_TAG: run.id, "batchflow:role": "head"},
             propagateTags=True,
         )
         return response["jobId"]
@@ -344,7 +349,13 @@ class BatchHeadEngine(ABC):
                 self._batch.describe_jobs,
                 jobs=ordered[start : start + 100],
             )
-            active += [job["jobId"] for job in described["jobs"] if job["status"] in ACTIVE_JOBS]
+            for job in described["jobs"]:
+                if not belongs_to(job, run.id):
+                    log.warning(
+                        "run %s names Batch job %s, not its own: left alone", run.id, job["jobId"]
+                    )
+                elif job["status"] in ACTIVE_JOBS:
+                    active.append(job["jobId"])
         for job_id in active:
             await self._terminate(job_id)
         return len(active)
@@ -384,6 +395,33 @@ class BatchHeadEngine(ABC):
                 return None
             self._job_streams[job_id] = stream
         return self._job_streams[job_id]
+
+    async def task_log(self, task: Task) -> list[str]:
+        """The task's Batch job's CloudWatch log, read only once DescribeJobs shows that the job
+        is the run's own: the job id came from the head job or a weblog event (ownership.py)."""
+        job_id = self._task_job_id(task)
+        if not job_id:
+            return []
+        described = await asyncio.to_thread(
+            self._request_call,
+            f"DescribeJobs for task {task.id}'s log",
+            self._batch.describe_jobs,
+            jobs=[job_id],
+        )
+        job = next(iter(described["jobs"]), None)
+        if job is None:
+            return []
+        if not belongs_to(job, task.run_id):
+            return [
+                f"batchflow: Batch job {job_id} is not one of run {task.run_id}'s jobs; "
+                "its log is not shown"
+            ]
+        stream = log_stream(job, task.log_stream)
+        if stream is None:
+            return []
+        return await asyncio.to_thread(
+            read_log, self._logs, self._request_call, DEFAULT_LOG_GROUP, stream
+        )
 
     # Restart
 

@@ -13,6 +13,7 @@ from ..states import InvalidTransitionError, RunState
 from ..store import RunStore
 from ..validation import describe_errors
 from .base import EngineError, OutputFile
+from .requests import check_not_url
 
 
 class MockParams(BaseModel):
@@ -34,6 +35,7 @@ class MockEngine:
         self._started = utcnow()
 
     def check_request(self, request: RunRequest, attachments: list[Attachment]) -> dict[str, Any]:
+        check_not_url(request.workflow)
         if attachments:
             raise EngineError("the mock engine runs no uploaded workflow files")
         try:

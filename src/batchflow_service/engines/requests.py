@@ -5,22 +5,29 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..attachments import Attachment, AttachmentError, safe_relative_path
+from ..attachments import NOT_FETCHED, Attachment, AttachmentError, entry_path, is_url
 from ..catalog import Catalog, CatalogError, Workflow
 from ..sources import workflow_files
 from .base import EngineError
 
 
+def check_not_url(workflow: str) -> None:
+    """Refuses a workflow named by a URL, before anything else is looked at."""
+    if is_url(workflow):
+        raise EngineError(f"workflow {workflow[:100]!r} is a URL; {NOT_FETCHED}")
+
+
 def check_uploaded_entry(workflow: str, attachments: list[Attachment]) -> None:
-    """The workflow names one of the attached files, by the very string Snakemake is given."""
+    """The workflow names one of the attached files, by the very string the workflow engine is
+    given (entry_path: a relative path in normal form, no URL)."""
     try:
-        entry = safe_relative_path(workflow, "workflow_url")
+        entry = entry_path(workflow)
     except AttachmentError as error:
         raise EngineError(str(error)) from None
     if entry not in {attachment.name for attachment in attachments}:
         raise EngineError(
-            f"workflow_url {workflow[:100]!r} is not one of the attached files; "
-            "URLs are not fetched"
+            f"workflow {workflow[:100]!r} is not one of the attached files; name the main "
+            "file by its path among them"
         )
 
 

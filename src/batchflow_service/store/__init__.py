@@ -1,7 +1,21 @@
 """Where runs and tasks are kept: one async protocol, in memory or in PostgreSQL."""
 
-from .base import RunNotFoundError, RunStore, StoreUnavailableError
+from .base import (
+    RunNotFoundError,
+    RunStore,
+    StoreUnavailableError,
+    UserExistsError,
+    UserNotFoundError,
+)
 from .memory import MemoryStore
 from .postgres import PostgresStore
 
-__all__ = ["MemoryStore", "PostgresStore", "RunNotFoundError", "RunStore", "StoreUnavailableError"]
+__all__ = [
+    "MemoryStore",
+    "PostgresStore",
+    "RunNotFoundError",
+    "RunStore",
+    "StoreUnavailableError",
+    "UserExistsError",
+    "UserNotFoundError",
+]

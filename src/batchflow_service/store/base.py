@@ -3,6 +3,7 @@
 from datetime import datetime
 from typing import Any, Protocol
 
+from ..auth.models import PersonalToken, User
 from ..models import Run, Task
 from ..states import RunState
 
@@ -11,6 +12,17 @@ class RunNotFoundError(LookupError):
     def __init__(self, run_id: str) -> None:
         super().__init__(f"no run {run_id!r}")
         self.run_id = run_id
+
+
+class UserNotFoundError(LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no user {name[:64]!r}")
+        self.name = name
+
+
+class UserExistsError(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"user {name!r} already exists")
 
 
 class StoreUnavailableError(RuntimeError):
@@ -35,10 +47,12 @@ class RunStore(Protocol):
         *,
         state: RunState | None = None,
         tags: dict[str, str] | None = None,
+        owner: str | None = None,
         before: tuple[datetime, str] | None = None,
         limit: int = 50,
     ) -> list[Run]:
-        """Newest first; `before` is the (created_at, id) of the last run already seen."""
+        """Newest first; `before` is the (created_at, id) of the last run already seen;
+        `owner` keeps only that user's runs."""
         ...
 
     async def set_state(self, run_id: str, state: RunState, *, reason: str | None = None) -> Run:
@@ -76,3 +90,41 @@ class RunStore(Protocol):
     async def state_counts(self) -> dict[RunState, int]: ...
 
     async def active_runs(self) -> list[Run]: ...
+
+    async def create_user(self, user: User) -> User:
+        """Raises UserExistsError."""
+        ...
+
+    async def get_user(self, name: str) -> User | None: ...
+
+    async def list_users(self) -> list[User]:
+        """By name."""
+        ...
+
+    async def update_user(
+        self,
+        name: str,
+        *,
+        role: str | None = None,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+    ) -> User:
+        """Sets the fields given; raises UserNotFoundError."""
+        ...
+
+    async def create_token(self, token: PersonalToken) -> PersonalToken: ...
+
+    async def get_token(self, token_id: str) -> PersonalToken | None: ...
+
+    async def list_tokens(self, owner: str) -> list[PersonalToken]:
+        """Oldest first."""
+        ...
+
+    async def delete_token(self, owner: str, token_id: str) -> bool:
+        """False if the owner has no such token."""
+        ...
+
+    async def keep_secret(self, name: str, value: str) -> str:
+        """Stores `value` under `name` unless a value is already there; returns the stored one
+        (so services sharing a store agree on it)."""
+        ...

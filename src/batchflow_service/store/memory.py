@@ -4,9 +4,11 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
+from ..auth.models import PersonalToken, User
+from ..auth.roles import Role
 from ..models import Run, Task, utcnow
 from ..states import ACTIVE_STATES, FINAL_STATES, RunState, check_transition
-from .base import RunNotFoundError
+from .base import RunNotFoundError, UserExistsError, UserNotFoundError
 
 
 class MemoryStore:
@@ -14,6 +16,9 @@ class MemoryStore:
         self._runs: dict[str, Run] = {}
         self._tasks: dict[str, dict[str, Task]] = {}
         self._logs: dict[str, list[str]] = {}
+        self._users: dict[str, User] = {}
+        self._tokens: dict[str, PersonalToken] = {}
+        self._secrets: dict[str, str] = {}
         self._lock = asyncio.Lock()
 
     async def open(self) -> None:
@@ -45,6 +50,7 @@ class MemoryStore:
         *,
         state: RunState | None = None,
         tags: dict[str, str] | None = None,
+        owner: str | None = None,
         before: tuple[datetime, str] | None = None,
         limit: int = 50,
     ) -> list[Run]:
@@ -53,6 +59,7 @@ class MemoryStore:
             run.model_copy(deep=True)
             for run in runs
             if (state is None or run.state == state)
+            and (owner is None or run.owner == owner)
             and all(run.tags.get(k) == v for k, v in (tags or {}).items())
             and (before is None or (run.created_at, run.id) < before)
         ]
@@ -135,3 +142,64 @@ class MemoryStore:
         return [
             run.model_copy(deep=True) for run in self._runs.values() if run.state in ACTIVE_STATES
         ]
+
+    async def create_user(self, user: User) -> User:
+        async with self._lock:
+            if user.name in self._users:
+                raise UserExistsError(user.name)
+            self._users[user.name] = user.model_copy(deep=True)
+            return user.model_copy(deep=True)
+
+    async def get_user(self, name: str) -> User | None:
+        user = self._users.get(name)
+        return user.model_copy(deep=True) if user else None
+
+    async def list_users(self) -> list[User]:
+        return [self._users[name].model_copy(deep=True) for name in sorted(self._users)]
+
+    async def update_user(
+        self,
+        name: str,
+        *,
+        role: str | None = None,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+    ) -> User:
+        async with self._lock:
+            user = self._users.get(name)
+            if user is None:
+                raise UserNotFoundError(name)
+            if role is not None:
+                user.role = Role(role)
+            if disabled is not None:
+                user.disabled = disabled
+            if password_hash is not None:
+                user.password_hash = password_hash
+            return user.model_copy(deep=True)
+
+    async def create_token(self, token: PersonalToken) -> PersonalToken:
+        async with self._lock:
+            if token.owner not in self._users:
+                raise UserNotFoundError(token.owner)
+            self._tokens[token.id] = token.model_copy(deep=True)
+            return token.model_copy(deep=True)
+
+    async def get_token(self, token_id: str) -> PersonalToken | None:
+        token = self._tokens.get(token_id)
+        return token.model_copy(deep=True) if token else None
+
+    async def list_tokens(self, owner: str) -> list[PersonalToken]:
+        owned = [token for token in self._tokens.values() if token.owner == owner]
+        return [t.model_copy(deep=True) for t in sorted(owned, key=lambda t: t.created_at)]
+
+    async def delete_token(self, owner: str, token_id: str) -> bool:
+        async with self._lock:
+            token = self._tokens.get(token_id)
+            if token is None or token.owner != owner:
+                return False
+            del self._tokens[token_id]
+            return True
+
+    async def keep_secret(self, name: str, value: str) -> str:
+        async with self._lock:
+            return self._secrets.setdefault(name, value)

@@ -15,9 +15,10 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from pydantic import BaseModel
 
+from ..auth.models import PersonalToken, User
 from ..models import Run, Task, dump_stored
 from ..states import ACTIVE_STATES, FINAL_STATES, RunState, check_transition
-from .base import RunNotFoundError, StoreUnavailableError
+from .base import RunNotFoundError, StoreUnavailableError, UserExistsError, UserNotFoundError
 from .schema import migrate
 
 RUN_COLUMNS = tuple(Run.model_fields)
@@ -72,6 +73,20 @@ UPSERT_TASK = sql.SQL("{} ON CONFLICT (run_id, id) DO UPDATE SET {} RETURNING {}
     ),
     sql.SQL(", ").join(map(sql.Identifier, TASK_COLUMNS)),
 )
+USER_COLUMNS = tuple(User.model_fields)
+TOKEN_COLUMNS = tuple(PersonalToken.model_fields)
+SELECT_USERS = sql.SQL("SELECT {} FROM users").format(
+    sql.SQL(", ").join(map(sql.Identifier, USER_COLUMNS))
+)
+SELECT_TOKENS = sql.SQL("SELECT {} FROM personal_tokens").format(
+    sql.SQL(", ").join(map(sql.Identifier, TOKEN_COLUMNS))
+)
+UPDATE_USER = sql.SQL(
+    "UPDATE users SET role = COALESCE(%(role)s, role),"
+    " disabled = COALESCE(%(disabled)s, disabled),"
+    " password_hash = COALESCE(%(password_hash)s, password_hash)"
+    " WHERE name = %(name)s RETURNING {}"
+).format(sql.SQL(", ").join(map(sql.Identifier, USER_COLUMNS)))
 SELECT_TASKS = sql.SQL("SELECT {} FROM tasks").format(
     sql.SQL(", ").join(map(sql.Identifier, TASK_COLUMNS))
 )
@@ -150,6 +165,7 @@ class PostgresStore:
         *,
         state: RunState | None = None,
         tags: dict[str, str] | None = None,
+        owner: str | None = None,
         before: tuple[datetime, str] | None = None,
         limit: int = 50,
     ) -> list[Run]:
@@ -158,6 +174,9 @@ class PostgresStore:
         if state is not None:
             conditions.append(sql.SQL("state = %s"))
             params.append(state.value)
+        if owner is not None:
+            conditions.append(sql.SQL("owner = %s"))
+            params.append(owner)
         if tags:
             conditions.append(sql.SQL("tags @> %s"))
             params.append(Jsonb(tags))
@@ -282,3 +301,76 @@ class PostgresStore:
             cursor = await conn.execute(_select_runs(sql.SQL("state = ANY(%s)")), (states,))
             rows = await cursor.fetchall()
         return [Run.model_validate(row) for row in rows]
+
+    async def create_user(self, user: User) -> User:
+        async with self._pool.connection() as conn:
+            try:
+                await conn.execute(_insert("users", USER_COLUMNS), dump_stored(user))
+            except errors.UniqueViolation:
+                raise UserExistsError(user.name) from None
+        return user.model_copy(deep=True)
+
+    async def get_user(self, name: str) -> User | None:
+        async with self._pool.connection() as conn:
+            query = SELECT_USERS + sql.SQL(" WHERE name = %s")
+            row = await (await conn.execute(query, (name,))).fetchone()
+        return User.model_validate(row) if row else None
+
+    async def list_users(self) -> list[User]:
+        async with self._pool.connection() as conn:
+            rows = await (await conn.execute(SELECT_USERS + sql.SQL(" ORDER BY name"))).fetchall()
+        return [User.model_validate(row) for row in rows]
+
+    async def update_user(
+        self,
+        name: str,
+        *,
+        role: str | None = None,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+    ) -> User:
+        values = {"name": name, "role": role, "disabled": disabled, "password_hash": password_hash}
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(UPDATE_USER, values)).fetchone()
+        if row is None:
+            raise UserNotFoundError(name)
+        return User.model_validate(row)
+
+    async def create_token(self, token: PersonalToken) -> PersonalToken:
+        async with self._pool.connection() as conn:
+            try:
+                await conn.execute(_insert("personal_tokens", TOKEN_COLUMNS), dump_stored(token))
+            except errors.ForeignKeyViolation:
+                raise UserNotFoundError(token.owner) from None
+        return token.model_copy(deep=True)
+
+    async def get_token(self, token_id: str) -> PersonalToken | None:
+        async with self._pool.connection() as conn:
+            query = SELECT_TOKENS + sql.SQL(" WHERE id = %s")
+            row = await (await conn.execute(query, (token_id,))).fetchone()
+        return PersonalToken.model_validate(row) if row else None
+
+    async def list_tokens(self, owner: str) -> list[PersonalToken]:
+        async with self._pool.connection() as conn:
+            query = SELECT_TOKENS + sql.SQL(" WHERE owner = %s ORDER BY created_at, id")
+            rows = await (await conn.execute(query, (owner,))).fetchall()
+        return [PersonalToken.model_validate(row) for row in rows]
+
+    async def delete_token(self, owner: str, token_id: str) -> bool:
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "DELETE FROM personal_tokens WHERE id = %s AND owner = %s", (token_id, owner)
+            )
+        return cursor.rowcount > 0
+
+    async def keep_secret(self, name: str, value: str) -> str:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO service_secrets (name, value) VALUES (%s, %s)"
+                " ON CONFLICT (name) DO NOTHING",
+                (name, value),
+            )
+            row = await (
+                await conn.execute("SELECT value FROM service_secrets WHERE name = %s", (name,))
+            ).fetchone()
+        return row["value"]

@@ -12,14 +12,13 @@ import json
 from typing import Any
 from weakref import WeakValueDictionary
 
-from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log
-
 from ...models import Run, Task
 from ...settings import Settings
-from ...states import InvalidTransitionError, RunState
+from ...states import FINAL_STATES, InvalidTransitionError, RunState
 from ...store import RunStore
 from ..base import EngineError
 from ..batch_head import BatchHeadEngine
+from ..ownership import RUN_TAG
 from .config import AwsBatchConfig, run_config
 from .events import EventOutcome, WeblogEvent, task_from_trace, updated_task
 from .head import NextflowHead, nextflow_run_name
@@ -73,7 +72,7 @@ class NextflowEngine(BatchHeadEngine):
             work_dir=self.staging.storage_prefix(run_id).uri,
             job_role=settings.task_role,
             execution_role=settings.execution_role,
-            labels={"batchflow:run": run_id, "batchflow:role": "task"},
+            labels={RUN_TAG: run_id, "batchflow:role": "task"},
         )
         weblog_url = f"{self._public_url}/nextflow/events/{run_id}?token={token}"
         return run_config(batch, run_id=run_id, weblog_url=weblog_url)
@@ -98,19 +97,27 @@ class NextflowEngine(BatchHeadEngine):
 
         The run's final state is the head job's, as for every head-job engine: `completed` and
         `error` only add to the run's log, and the reconciler ends the run when Nextflow's
-        process has exited (a `completed` event can be lost; an exit code cannot).
+        process has exited (a `completed` event can be lost; an exit code cannot). Once the
+        run has ended, events are ignored: a final state is final, and so are its tasks.
         """
         expected = nextflow_run_name(run.id)
         if event.run_name != expected:
             raise EngineError(
                 f"runName {event.run_name[:100]!r} is not run {run.id}'s Nextflow run ({expected})"
             )
+        task_id = str(event.trace.task_id) if event.trace is not None else None
+        run = await self._store.get_run(run.id)  # as it is now, not as the request found it
+        if run.state in FINAL_STATES:
+            return EventOutcome(
+                run_id=run.id,
+                event=event.event,
+                task_id=task_id,
+                applied=False,
+                ignored=f"run {run.id} has ended ({run.state}); its tasks no longer change",
+            )
         applied = False
-        task_id = None
         if event.trace is not None:
-            reported = task_from_trace(run.id, event.trace)
-            task_id = reported.id
-            applied = await self._apply_task(reported)
+            applied = await self._apply_task(task_from_trace(run.id, event.trace))
         if event.event == "started" and run.state in (RunState.QUEUED, RunState.INITIALIZING):
             try:
                 await self._advance(run, RunState.RUNNING)
@@ -127,6 +134,8 @@ class NextflowEngine(BatchHeadEngine):
         if lock is None:
             lock = self._task_locks[reported.run_id] = asyncio.Lock()
         async with lock:
+            if (await self._store.get_run(reported.run_id)).state in FINAL_STATES:
+                return False  # the run ended while this event waited
             stored = await self._store.get_task(reported.run_id, reported.id)
             task = updated_task(stored, reported)
             if task is None:
@@ -147,14 +156,3 @@ class NextflowEngine(BatchHeadEngine):
         """None: Nextflow names its jobs after its tasks, not the run. A canceled run's jobs
         are those its tasks record, and Nextflow terminates its own jobs when it is stopped."""
         return []
-
-    async def task_log(self, task: Task) -> list[str]:
-        """The task's Batch job's CloudWatch log."""
-        if not task.batch_job_id:
-            return []
-        stream = await self._job_stream(task.batch_job_id)
-        if stream is None:
-            return []
-        return await asyncio.to_thread(
-            read_log, self._logs, self._request_call, DEFAULT_LOG_GROUP, stream
-        )

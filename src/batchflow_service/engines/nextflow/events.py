@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...models import Task
 from ...states import FINAL_STATES, RunState
+from ..ownership import is_batch_job_id
 
 EventName = Literal[
     "started", "process_submitted", "process_started", "process_completed", "error", "completed"
@@ -58,7 +59,16 @@ class Trace(BaseModel):
         for what, value in (("tag", self.tag), ("native_id", self.native_id)):
             if isinstance(value, str) and len(value) > TEXT:
                 raise ValueError(f"trace.{what} is longer than {TEXT} characters")
+        if self.on_batch and not is_batch_job_id(str(self.native_id)):
+            raise ValueError(
+                f"trace.native_id {str(self.native_id)[:100]!r} is not an AWS Batch job id (a UUID)"
+            )
         return self
+
+    @property
+    def on_batch(self) -> bool:
+        """Whether `native_id` is an AWS Batch job id (Nextflow's awsbatch executor)."""
+        return self.executor in (None, "awsbatch") and self.native_id is not None
 
 
 class WorkflowSummary(BaseModel):
@@ -117,8 +127,11 @@ class EventOutcome(BaseModel):
     event: EventName
     task_id: str | None = Field(description="The task the event was about, if any")
     applied: bool = Field(
-        description="False when the event changed nothing: a repeat, or older than what the "
-        "service already knows"
+        description="False when the event changed nothing: a repeat, older than what the "
+        "service already knows, or about a run that has ended"
+    )
+    ignored: str | None = Field(
+        default=None, description="Why the event was not looked at: the run has ended"
     )
 
 
@@ -142,7 +155,6 @@ def _reason(trace: Trace) -> str | None:
 
 
 def task_from_trace(run_id: str, trace: Trace) -> Task:
-    on_batch = trace.executor in (None, "awsbatch") and trace.native_id is not None
     return Task(
         id=str(trace.task_id),
         run_id=run_id,
@@ -150,7 +162,7 @@ def task_from_trace(run_id: str, trace: Trace) -> Task:
         state=TASK_STATES[trace.status],
         attempt=trace.attempt or 1,
         wildcards={"tag": str(trace.tag)} if trace.tag is not None else {},
-        batch_job_id=str(trace.native_id) if on_batch else None,
+        batch_job_id=str(trace.native_id) if trace.on_batch else None,
         exit_code=trace.exit if trace.exit != UNKNOWN_EXIT else None,
         reason=_reason(trace),
         started_at=_moment(trace.start),

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from batchflow_aws.s3paths import S3Prefix
 
+from ...attachments import NOT_FETCHED, is_url
 from ..staging import download_tree
 
 # Nextflow's own rule for -name (CmdRun.RUN_NAME_PATTERN).
@@ -42,6 +43,8 @@ class NextflowHead:
     def __post_init__(self) -> None:
         if not RUN_NAME.fullmatch(self.run_name):
             raise ValueError(f"{self.run_name!r} is not a valid Nextflow run name")
+        if is_url(self.main_script):
+            raise ValueError(f"main script {self.main_script[:100]!r} is a URL; {NOT_FETCHED}")
         S3Prefix.parse(self.prefix)
 
     def cli_command(self) -> list[str]:

@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 from batchflow_aws.jobnames import run_job_prefix
-from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log
 
 from ...models import Run, Task
 from ..batch_head import BatchHeadEngine
+from ..ownership import is_batch_job_id
 from .head import HeadJob
 from .tasks import EVENT_FILE, parse_events, tasks_from_events
 
@@ -53,9 +53,13 @@ class SnakemakeEngine(BatchHeadEngine):
         return (body or b"").decode(errors="replace")
 
     async def _collect_tasks(self, run: Run) -> None:
+        """The head job runs the workflow's code, which can write to the events file: an event
+        whose job id is no Batch job id is skipped, and whether a job is the run's own is
+        checked before its log is read (task_log)."""
         events = parse_events(await asyncio.to_thread(self._read_events, run))
         for task in tasks_from_events(run.id, events):
-            await self._store.upsert_task(task)
+            if is_batch_job_id(task.id):
+                await self._store.upsert_task(task)
 
     def _outputs(self, run: Run) -> dict[str, Any]:
         """Copies the files the run kept (Snakemake has deleted its `temp()` files) from the
@@ -82,9 +86,6 @@ class SnakemakeEngine(BatchHeadEngine):
         )
         return [summary["jobId"] for summary in summaries]
 
-    async def task_log(self, task: Task) -> list[str]:
-        if not task.log_stream:
-            return []
-        return await asyncio.to_thread(
-            read_log, self._logs, self._request_call, DEFAULT_LOG_GROUP, task.log_stream
-        )
+    def _task_job_id(self, task: Task) -> str | None:
+        """A Snakemake task is its rule job: the task's id is the Batch job's."""
+        return task.batch_job_id or task.id

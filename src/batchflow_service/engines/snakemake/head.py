@@ -19,6 +19,7 @@ from typing import Any
 
 from batchflow_aws.s3paths import S3Prefix
 
+from ...attachments import entry_path
 from ..staging import download_tree
 
 PUBLISH_SECONDS = 3.0
@@ -39,6 +40,9 @@ class HeadJob:
     snakefile: str = "Snakefile"
     task_role: str | None = None
     execution_role: str | None = None
+
+    def __post_init__(self) -> None:
+        entry_path(self.snakefile, "snakefile")  # a relative path in normal form, never a URL
 
     def cli_command(self) -> list[str]:
         """The head job's command: `batchflow head` with this job's options."""

@@ -1,0 +1,1 @@
+"""Users, roles, passwords, tokens and OIDC: who may do what."""

@@ -1,0 +1,100 @@
+"""`batchflow serve`: where it may listen with and without authentication, and the admin
+password it makes for the embedded case."""
+
+from typing import Any
+
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+import batchflow_local.embedded
+import batchflow_service.app
+from batchflow_cli.main import app
+
+runner = CliRunner()
+
+
+class FakeLocalAws:
+    endpoint = "http://127.0.0.1:4566"
+
+    def stop(self) -> None:
+        pass
+
+
+@pytest.fixture
+def served(monkeypatch) -> dict[str, Any]:
+    """What `serve` would have served, and where, without serving it."""
+    for name in ("BATCHFLOW_AUTH", "BATCHFLOW_ADMIN_PASSWORD", "BATCHFLOW_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(batchflow_local.embedded, "start_local_aws", FakeLocalAws)
+    monkeypatch.setattr(batchflow_service.app, "create_app", lambda settings: settings)
+    monkeypatch.setattr(
+        uvicorn, "run", lambda settings, **where: seen.update(settings=settings, **where)
+    )
+    return seen
+
+
+def test_beyond_loopback_without_authentication_is_refused_and_nothing_listens(
+    served, monkeypatch
+) -> None:
+    monkeypatch.setenv("BATCHFLOW_AUTH", "none")
+
+    result = runner.invoke(app, ["serve", "--no-local-aws", "--host", "0.0.0.0"])
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "batchflow serve: --host 0.0.0.0 is not loopback, and BATCHFLOW_AUTH=none turns "
+        "authentication off"
+    )
+    assert served == {}, "no app was built and nothing listens"
+
+
+def test_loopback_without_authentication_serves(served, monkeypatch) -> None:
+    monkeypatch.setenv("BATCHFLOW_AUTH", "none")
+
+    result = runner.invoke(app, ["serve", "--no-local-aws"])
+
+    assert result.exit_code == 0, result.output
+    assert served["host"] == "127.0.0.1"
+    assert served["settings"].auth == "none"
+
+
+def test_beyond_loopback_with_authentication_serves_and_says_so(served) -> None:
+    result = runner.invoke(app, ["serve", "--no-local-aws", "--host", "0.0.0.0"])
+
+    assert result.exit_code == 0, result.output
+    assert served["host"] == "0.0.0.0"
+    assert "listening on 0.0.0.0 with builtin authentication; put TLS in front" in result.stderr
+    assert "admin password" not in result.stdout, "a deployed service logs its own, once"
+
+
+def test_the_embedded_service_prints_the_admin_password_it_made_once(served) -> None:
+    result = runner.invoke(app, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    password = served["settings"].admin_password.get_secret_value()
+    assert len(password) >= 16
+    assert result.stdout.count(password) == 1
+    assert result.stdout.startswith(
+        f"admin password: {password} (shown once; set BATCHFLOW_ADMIN_PASSWORD to choose it); "
+        "log in with `batchflow login --url http://127.0.0.1:8000 --username admin`\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "environment",
+    [
+        {"BATCHFLOW_ADMIN_PASSWORD": "chosen-password"},
+        {"BATCHFLOW_DATABASE_URL": "postgresql://db/runs"},
+        {"BATCHFLOW_AUTH": "oidc"},
+    ],
+    ids=["password chosen", "users in a database", "oidc"],
+)
+def test_no_password_is_made_when_one_is_chosen_or_may_exist(served, environment) -> None:
+    result = runner.invoke(app, ["serve"], env=environment)
+
+    assert result.exit_code == 0, result.output
+    assert "admin password" not in result.stdout
+    made = served["settings"].admin_password
+    assert made is None or made.get_secret_value() == "chosen-password"
