@@ -26,8 +26,8 @@ else
         "checkov==$checkov_version"
 fi
 
-.venv/bin/ruff check src tests infra
-.venv/bin/ruff format --check src tests infra
+.venv/bin/ruff check src tests infra benchmarks
+.venv/bin/ruff format --check src tests infra benchmarks
 if command -v npm >/dev/null && [ ! tests/service/oidc/node_modules/.package-lock.json -nt tests/service/oidc/package-lock.json ]; then npm ci --prefix tests/service/oidc --no-audit --no-fund --silent; fi
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 exec .venv/bin/pytest "$@"

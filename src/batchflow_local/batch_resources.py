@@ -208,7 +208,7 @@ class BatchResources:
         revisions = self.definitions.get(name, [])
         if not revision:
             return list(revisions)
-        if not revision.isdigit():
+        if not (revision.isascii() and revision.isdigit()):
             raise client_error(f"Job definition revision {revision!r} is not a number")
         return [d for d in revisions if d.revision == int(revision)]
 

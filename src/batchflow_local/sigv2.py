@@ -19,6 +19,7 @@ from .signatures import (
     same,
     unknown_key,
 )
+from .sigv4 import MAX_PRESIGNED_SECONDS
 
 SIGV2_HEADER = re.compile(r"^AWS (?P<key>[^:\s]+):(?P<signature>\S+)$")
 
@@ -93,7 +94,7 @@ class QuerySigV2:
         key = received.query_value("AWSAccessKeyId") or ""
         expires = received.query_value("Expires") or ""
         signature = received.query_value("Signature")
-        if not expires.isdigit() or signature is None:
+        if not expires.isascii() or not expires.isdigit() or signature is None:
             raise SignatureError(
                 Reason.MALFORMED, "Presigned URL needs AWSAccessKeyId, Expires and Signature"
             )
@@ -101,6 +102,10 @@ class QuerySigV2:
             raise unknown_key(key)
         if now > int(expires):
             raise SignatureError(Reason.EXPIRED, "Request has expired")
+        if int(expires) > now + MAX_PRESIGNED_SECONDS:
+            raise SignatureError(
+                Reason.MALFORMED, f"Expires is more than {MAX_PRESIGNED_SECONDS} s from now"
+            )
         self.received = received
         self.signer = DatedHmacV1(credentials, expires)
         self.signature = signature

@@ -157,7 +157,11 @@ class QuerySigV4:
         if not credentials.knows(key):
             raise unknown_key(key)
         expires = values["Expires"] or ""
-        if not expires.isdigit() or not 1 <= int(expires) <= MAX_PRESIGNED_SECONDS:
+        if (
+            not expires.isascii()
+            or not expires.isdigit()
+            or not 1 <= int(expires) <= MAX_PRESIGNED_SECONDS
+        ):
             raise SignatureError(
                 Reason.MALFORMED,
                 f"X-Amz-Expires {expires!r} is not 1 to {MAX_PRESIGNED_SECONDS} seconds",

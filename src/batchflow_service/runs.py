@@ -7,7 +7,8 @@ which checks, what is stored, what is launched) happens here.
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from batchflow_aws import AwsError
@@ -22,6 +23,8 @@ from .store import RunNotFoundError, RunStore
 
 FOLLOW_POLL_SECONDS = 0.5
 FOLLOW_LIMIT_SECONDS = 3600
+FOLLOW_RECHECK_SECONDS = 15
+FOLLOWS_PER_USER = 8
 MAX_LOG_LINES = 1_000_000
 
 
@@ -37,10 +40,15 @@ class ForbiddenError(Exception):
     """The caller's role does not allow this (HTTP 403)."""
 
 
+class TooManyFollowsError(Exception):
+    """The caller already follows FOLLOWS_PER_USER logs (HTTP 429)."""
+
+
 class RunService:
     def __init__(self, store: RunStore, engines: dict[str, Engine]) -> None:
         self.store = store
         self.engines = engines
+        self._following: Counter[str] = Counter()
 
     def engine(self, name: str) -> Engine:
         engine = self.engines.get(name)
@@ -143,22 +151,52 @@ class RunService:
         engine_lines, _ = await self.engine(run.engine).run_log(run, None)
         return stored + engine_lines
 
-    async def follow_log(self, run: Run, offset: int) -> AsyncIterator[str]:
+    def following(self, name: str) -> int:
+        """How many logs the user follows now."""
+        return self._following[name]
+
+    def check_follow_allowed(self, caller: Identity) -> None:
+        if self.following(caller.name) >= FOLLOWS_PER_USER:
+            raise TooManyFollowsError(
+                f"{caller.name} already follows {FOLLOWS_PER_USER} logs; close one first"
+            )
+
+    async def follow_log(
+        self,
+        caller: Identity,
+        run: Run,
+        offset: int,
+        still_allowed: Callable[[], Awaitable[bool]],
+    ) -> AsyncIterator[str]:
         """New lines of a run the caller may see, as they come, until the run has ended and
-        nothing more is there; if AWS stops answering, a last line says so (the response has
-        started: no status can)."""
+        nothing more is there. The response has started, so no status can say what went
+        wrong later: a last line does (AWS stopped answering; the caller's token was revoked,
+        or the caller disabled, which `still_allowed` finds out every few seconds)."""
+        self._following[caller.name] += 1
         try:
-            async for line in self._follow_log(run.id, offset):
+            async for line in self._follow_log(run.id, offset, still_allowed):
                 yield line
         except AwsError as error:
             yield f"batchflow: the log cannot be read on: {error}\n"
+        finally:
+            self._following[caller.name] -= 1
+            if self._following[caller.name] <= 0:
+                del self._following[caller.name]
 
-    async def _follow_log(self, run_id: str, offset: int) -> AsyncIterator[str]:
+    async def _follow_log(
+        self, run_id: str, offset: int, still_allowed: Callable[[], Awaitable[bool]]
+    ) -> AsyncIterator[str]:
         run = await self.store.get_run(run_id)
         engine = self.engine(run.engine)
         deadline = time.monotonic() + FOLLOW_LIMIT_SECONDS
+        recheck = time.monotonic() + FOLLOW_RECHECK_SECONDS
         stored_offset, token, skip = 0, None, offset
         while time.monotonic() < deadline:
+            if time.monotonic() >= recheck:
+                if not await still_allowed():
+                    yield "batchflow: the token that opened this stream is no longer valid\n"
+                    return
+                recheck = time.monotonic() + FOLLOW_RECHECK_SECONDS
             run = await self.store.get_run(run_id)
             stored, stored_offset = await self.store.read_log(run_id, stored_offset, MAX_LOG_LINES)
             engine_lines, token = await engine.run_log(run, token)

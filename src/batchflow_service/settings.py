@@ -119,6 +119,13 @@ class Settings(BaseSettings):
         "state-changing requests besides the service's own",
     )
 
+    @field_validator("secret_key")
+    @classmethod
+    def _long_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and len(key.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return key
+
     @field_validator("public_url")
     @classmethod
     def _http_url(cls, url: str | None) -> str | None:

@@ -335,6 +335,32 @@ def test_an_expired_presigned_url_is_refused(presigner, monkeypatch) -> None:
     assert "expired" in response.text
 
 
+def test_a_presigned_url_valid_beyond_seven_days_is_refused(presigner) -> None:
+    url = presign(presigner)
+    if "X-Amz-Expires=" in url:
+        forged = re.sub(r"X-Amz-Expires=\d+", "X-Amz-Expires=999999999", url)
+    else:
+        forged = re.sub(r"Expires=\d+", "Expires=99999999999", url)
+
+    response = httpx.get(forged)
+
+    assert response.status_code in (400, 403)
+    assert b"results" not in response.content
+
+
+@pytest.mark.parametrize("digits", ["%C2%B2", "%D9%A3"])
+def test_non_ascii_digits_in_a_presigned_url_are_refused_not_a_crash(
+    presigner, digits: str
+) -> None:
+    url = presign(presigner)
+    forged = re.sub(r"((?:X-Amz-)?Expires)=\d+", rf"\1={digits}", url)
+
+    response = httpx.get(forged)
+
+    assert response.status_code in (400, 403)
+    assert s3_code(response) == "AuthorizationHeaderMalformed"
+
+
 @pytest.mark.parametrize(
     ("service", "code"),
     [

@@ -34,7 +34,7 @@ def wait_until_final(client: Any, run_id: str, timeout: float = 30) -> dict[str,
 
 
 def admin_session(url: str) -> httpx.Client:
-    """A client of a running service, logged in as its first admin."""
+    """A client of a running service, logged in as its first admin (close it when done)."""
     client = httpx.Client(base_url=url, timeout=30)
     answer = client.post("/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD})
     assert answer.status_code == 200, answer.text

@@ -1,5 +1,6 @@
 """Built-in authentication: who may call what, and every way a token is refused."""
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -218,3 +219,39 @@ def test_without_a_configured_password_the_admin_gets_a_random_one_logged_once(
         password = logged[0].split("with password ")[1].split(" ")[0]
         assert len(password) >= 20
         assert login(client, "admin", password)
+
+
+def test_guesses_sent_together_are_throttled_too(client: TestClient) -> None:
+    add_user(client, "fred", "viewer")
+    answers: list[int] = []
+
+    def guess(number: int) -> None:
+        form = {"username": "fred", "password": f"guess-number-{number}"}
+        answers.append(client.post("/auth/token", data=form).status_code)
+
+    guessers = [threading.Thread(target=guess, args=(n,)) for n in range(20)]
+    for guesser in guessers:
+        guesser.start()
+    for guesser in guessers:
+        guesser.join(timeout=60)
+
+    assert sorted(set(answers)) == [401, 429]
+    assert answers.count(401) == 5
+
+
+def test_personal_tokens_do_not_work_once_the_service_uses_oidc(database_url: str | None) -> None:
+    if database_url is None:
+        pytest.skip("a store that outlives the service is needed: PostgreSQL")
+    builtin = Settings(engines=["mock"], database_url=database_url, secret_key=SECRET_KEY)
+    with admin_client(create_app(builtin)) as client:
+        token = client.post("/users/me/tokens", json={"name": "old"}).json()["token"]
+        assert client.get("/users/me", headers=bearer(token)).status_code == 200
+    oidc = builtin.model_copy(
+        update={"auth": "oidc", "oidc_issuer": "http://127.0.0.1:9", "oidc_audience": "x"}
+    )
+    with TestClient(create_app(oidc), base_url="http://127.0.0.1") as client:
+        answer = client.get("/users/me", headers=bearer(token))
+    # The token is handed to the OpenID provider's checks, which refuse it (401), or cannot
+    # reach the provider (503): either way it is not the old user.
+    assert answer.status_code in (401, 503)
+    assert "personal" not in answer.text

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from ..prerequisites import missing
@@ -36,11 +37,14 @@ def serve(
         "BATCHFLOW_RECONCILE_SECONDS": "1",
         "BATCHFLOW_DATABASE_URL": migrated_postgres_url,
     }
+    with psycopg.connect(migrated_postgres_url, autocommit=True) as conn:
+        conn.execute("TRUNCATE runs, users, service_secrets CASCADE")
     process = start_serve(free_tcp_port, environment, tmp_path / "serve.log")
+    client = admin_session(f"http://127.0.0.1:{free_tcp_port}")
     try:
-        with admin_session(f"http://127.0.0.1:{free_tcp_port}") as client:
-            yield client
+        yield client
     finally:
+        client.close()
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
+from batchflow_service.api.guard import RequestGuard
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 
@@ -126,3 +127,35 @@ def test_user_and_token_bodies_must_be_json(client: TestClient) -> None:
     answer = client.post("/users", content=body, headers={"content-type": "text/plain"})
     assert answer.status_code == 422
     assert [u["name"] for u in client.get("/users").json()] == ["admin"]
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost:evil", "[::1]evil.example", "a@localhost", "localhost."]
+)
+def test_a_malformed_host_is_refused(client: TestClient, host: str) -> None:
+    assert client.get("/runs", headers={"Host": host}).status_code == 421
+
+
+@pytest.mark.anyio
+async def test_two_host_headers_are_refused() -> None:
+    reached: list[bool] = []
+
+    async def app(scope, receive, send) -> None:
+        reached.append(True)
+
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    guard = RequestGuard(app, hosts=set(), origins=set(), public_url=None)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/ga4gh/wes/v1/service-info",
+        "headers": [(b"host", b"evil.example"), (b"host", b"127.0.0.1")],
+        "client": ("127.0.0.1", 5000),
+    }
+    await guard(scope, None, send)  # type: ignore[arg-type]
+    assert reached == []
+    assert sent[0]["status"] == 421

@@ -54,8 +54,9 @@ def service(aws_environment, free_tcp_port, tmp_path, monkeypatch) -> Iterator[h
     while not server.started:
         assert time.monotonic() < deadline, "the service did not start"
         time.sleep(0.05)
-    with admin_session(url) as client:
-        yield client
+    client = admin_session(url)
+    yield client
+    client.close()
     server.should_exit = True
     thread.join(timeout=30)
 

@@ -401,3 +401,22 @@ def test_app_answers_503_when_the_provider_cannot_be_reached(provider: OidcProvi
     with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
         response = client.get("/users/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 503
+
+
+@pytest.mark.parametrize(
+    ("url", "trusted"),
+    [
+        ("https://idp.example.com/jwks", True),
+        ("http://127.0.0.1:9000/jwks", True),
+        ("http://localhost:9000/jwks", True),
+        ("http://[::1]:9000/jwks", True),
+        ("http://idp.example.com/jwks", False),
+        ("http://10.0.0.5/jwks", False),
+        ("ftp://idp.example.com/jwks", False),
+        ("https:///jwks", False),
+    ],
+)
+def test_keys_are_fetched_over_https_or_from_this_machine(url: str, trusted: bool) -> None:
+    from batchflow_service.auth.oidc import _trusted_url
+
+    assert _trusted_url(url) is trusted

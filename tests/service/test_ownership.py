@@ -1,10 +1,13 @@
 """Each user's runs are their own, through the native API and WES alike; roles limit the rest."""
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
+from batchflow_service import runs as runs_module
 from batchflow_service.app import create_app
 from batchflow_service.settings import Settings
 
@@ -141,3 +144,54 @@ def test_only_admins_manage_users(client: TestClient) -> None:
         assert answer.status_code == 403, (method, path)
     assert client.get("/users/me", headers=alice).json()["role"] == "maintainer"
     assert [u["name"] for u in client.get("/users").json()] == ["admin", "alice"]
+
+
+def test_a_followed_log_ends_once_its_user_is_disabled(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs_module, "FOLLOW_RECHECK_SECONDS", 0.2)
+    alice = add_user(client, "alice", "maintainer")
+    run_id = mock_run(client, alice, delay_seconds=60, steps=1)
+    answers: list[str] = []
+    follower = threading.Thread(
+        target=lambda: answers.append(
+            client.get(f"/runs/{run_id}/logs?follow=true", headers=alice).text
+        )
+    )
+    follower.start()
+    time.sleep(0.5)
+    assert follower.is_alive(), "the stream ended before the user was disabled"
+
+    client.patch("/users/alice", json={"disabled": True})
+    follower.join(timeout=10)
+
+    assert not follower.is_alive()
+    assert answers[0].endswith("the token that opened this stream is no longer valid\n")
+    client.post(f"/runs/{run_id}/cancel")
+
+
+def test_one_user_follows_a_bounded_number_of_logs(client: TestClient) -> None:
+    alice = add_user(client, "alice", "maintainer")
+    run_id = mock_run(client, alice, delay_seconds=60, steps=1)
+    path = f"/runs/{run_id}/logs?follow=true"
+    followers = [
+        threading.Thread(target=client.get, args=(path,), kwargs={"headers": alice})
+        for _ in range(runs_module.FOLLOWS_PER_USER)
+    ]
+    for follower in followers:
+        follower.start()
+    service = client.app.state.runs  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 20
+    while service.following("alice") < runs_module.FOLLOWS_PER_USER:
+        assert time.monotonic() < deadline, "the streams did not all start"
+        time.sleep(0.05)
+    answer = client.get(path, headers=alice)
+    assert answer.status_code == 429
+    assert "already follows" in answer.json()["msg"]
+    # Another user (the admin) is not limited by alice's streams.
+    assert client.get(f"/runs/{run_id}/logs").status_code == 200
+
+    client.post(f"/runs/{run_id}/cancel")
+    for follower in followers:
+        follower.join(timeout=10)
+    assert not any(follower.is_alive() for follower in followers)

@@ -19,7 +19,7 @@ from batchflow_aws import AwsError
 
 from ..auth.oidc import OidcUnavailableError
 from ..engines import EngineError
-from ..runs import ForbiddenError, NotFoundError, RunEndedError
+from ..runs import ForbiddenError, NotFoundError, RunEndedError, TooManyFollowsError
 from ..states import InvalidTransitionError
 from ..store import RunNotFoundError, UserExistsError, UserNotFoundError
 from ..validation import describe_errors
@@ -32,6 +32,7 @@ ERROR_STATUSES: dict[type[Exception], int] = {
     UserNotFoundError: 404,
     UserExistsError: 409,
     ForbiddenError: 403,
+    TooManyFollowsError: 429,
     # A value PostgreSQL cannot store or compare (a NUL character, an unpaired surrogate).
     psycopg.DataError: 400,
     BadPageTokenError: 400,

@@ -3,6 +3,7 @@ change nothing: DNS rebinding and cross-site requests to a loopback service stop
 
 import ipaddress
 import json
+import re
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -13,12 +14,18 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNCHECKED_PATHS = frozenset({"/healthz", "/readyz"})
 
 
-def host_name(host: str) -> str:
-    """`example.org:8000` -> `example.org`, `[::1]:8000` -> `::1`, lower case."""
-    host = host.strip().lower()
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else ""
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+HOST_HEADER = re.compile(
+    r"^(?:\[(?P<ipv6>[0-9a-f:.]+)\]|(?P<name>[a-z0-9.-]+))(?::[0-9]{1,5})?$", re.IGNORECASE
+)
+
+
+def host_name(host: str) -> str | None:
+    """`example.org:8000` -> `example.org`, `[::1]:8000` -> `::1`, lower case; None for
+    anything that is not a host name or address with an optional numeric port."""
+    match = HOST_HEADER.match(host)
+    if match is None:
+        return None
+    return (match.group("ipv6") or match.group("name")).lower()
 
 
 def is_loopback(address: str) -> bool:
@@ -58,7 +65,8 @@ class RequestGuard:
             )
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        host = headers.get("host", "")
+        hosts = [value for key, value in scope["headers"] if key == b"host"]
+        host = headers.get("host", "") if len(hosts) == 1 else ""
         if host_name(host) not in self.hosts:
             await refuse(
                 send,

@@ -42,8 +42,10 @@ async def scraper(
 ) -> None:
     """BATCHFLOW_METRICS_TOKEN, or an admin's token."""
     scrape_token = settings.metrics_token
-    if token and scrape_token and hmac.compare_digest(token, scrape_token.get_secret_value()):
-        return
+    if token and scrape_token:
+        expected = scrape_token.get_secret_value().encode()
+        if hmac.compare_digest(token.encode(errors="replace"), expected):
+            return
     if authenticator.mode == "none":
         return
     if not token:

@@ -3,16 +3,18 @@
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from ..attachments import Attachment
+from ..auth.identity import InvalidTokenError
+from ..auth.oidc import OidcUnavailableError
 from ..models import ErrorResponse, LogPage, Run, RunPage, RunRequest, TaskPage
 from ..states import FINAL_STATES, RunState
 from ..validation import describe_errors
 from . import forms
-from .deps import CurrentUser, RunDep, RunsDep
+from .deps import AuthenticatorDep, CurrentUser, RunDep, RunsDep, bearer
 
 NOT_FOUND = {
     404: {"model": ErrorResponse, "description": "No run with this id that the caller may see"}
@@ -161,11 +163,15 @@ async def list_tasks(
         200: {"content": {"text/plain": {}}, "description": "With follow=true, a text stream"},
         **NOT_FOUND,
         **AWS_FAILED,
+        429: {"model": ErrorResponse, "description": "The caller follows too many logs"},
     },
 )
 async def read_logs(
     run: RunDep,
     runs: RunsDep,
+    caller: CurrentUser,
+    authenticator: AuthenticatorDep,
+    token: Annotated[str | None, Depends(bearer)],
     offset: Annotated[int, Query(ge=0, description="First line to return")] = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     follow: Annotated[bool, Query(description="Stream lines as text until the run ends")] = False,
@@ -175,7 +181,17 @@ async def read_logs(
 ) -> Any:
     """The service's notes on the run, then the engine's log of it (Snakemake's output)."""
     if follow:
-        return StreamingResponse(runs.follow_log(run, offset), media_type="text/plain")
+        runs.check_follow_allowed(caller)
+
+        async def still_allowed() -> bool:
+            try:
+                await runs.get(await authenticator.identify(token or ""), run.id)
+            except (InvalidTokenError, LookupError, OidcUnavailableError):
+                return False
+            return True
+
+        lines = runs.follow_log(caller, run, offset, still_allowed)
+        return StreamingResponse(lines, media_type="text/plain")
     lines = await runs.log_lines(run)
     page = lines[offset : offset + limit]
     if format == "text":

@@ -43,7 +43,7 @@ EVENT_BODY = {
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"the event is larger than {limit} bytes")
     body = bytearray()
     async for chunk in request.stream():

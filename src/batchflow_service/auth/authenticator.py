@@ -70,10 +70,12 @@ class Authenticator:
         wait = self.throttle.retry_after(name)
         if wait:
             raise LoginThrottledError(wait)
+        # Counted before the password is checked: tries sent together cannot all pass the
+        # throttle while the first ones are still being checked.
+        self.throttle.failed(name)
         user = await self._store.get_user(name)
         matches = await password_matches(password, user.password_hash if user else None)
         if user is None or not matches or user.disabled:
-            self.throttle.failed(name)
             raise LoginFailedError("incorrect username or password")
         self.throttle.succeeded(name)
         return AccessToken(
@@ -87,7 +89,7 @@ class Authenticator:
             return NO_AUTH
         if len(token) > MAX_TOKEN_LENGTH:
             raise InvalidTokenError("token too long")
-        if token.startswith(personal.PREFIX):
+        if token.startswith(personal.PREFIX) and self.mode == "builtin":
             return await self._personal(token)
         if self._oidc is not None:
             return await self._oidc.verify(token)

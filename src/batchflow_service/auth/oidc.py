@@ -2,11 +2,13 @@
 lifetime, and the caller's role from a claim."""
 
 import asyncio
+import ipaddress
 import json
 import logging
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -164,8 +166,11 @@ class OidcVerifier:
                     f"{self.issuer!r}; set BATCHFLOW_OIDC_ISSUER to exactly the provider's issuer"
                 )
             jwks_uri = discovery.get("jwks_uri")
-            if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
-                raise OidcUnavailableError(f"{discovery_url} has no jwks_uri: {jwks_uri!r}")
+            if not isinstance(jwks_uri, str) or not _trusted_url(jwks_uri):
+                raise OidcUnavailableError(
+                    f"{discovery_url} names no https:// jwks_uri (plain http only on loopback): "
+                    f"{jwks_uri!r}"
+                )
             self._jwks_uri = jwks_uri
         jwks = await self._get_json(self._jwks_uri)
         keys = jwks.get("keys")
@@ -194,6 +199,21 @@ class OidcVerifier:
         if not isinstance(document, dict):
             raise OidcUnavailableError(f"GET {url} sent no JSON object")
         return document
+
+
+def _trusted_url(url: str) -> bool:
+    """https, or http to this machine: keys fetched in the clear could be anyone's."""
+    parsed = urlsplit(url)
+    if parsed.scheme == "https":
+        return bool(parsed.hostname)
+    if parsed.scheme != "http" or not parsed.hostname:
+        return False
+    if parsed.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parsed.hostname).is_loopback
+    except ValueError:
+        return False
 
 
 def _signing_keys(keys: list[Any]) -> dict[str, jwt.PyJWK]:
