@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -20,7 +21,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def login(client: TestClient, name: str, password: str) -> dict[str, str]:
+def login(client: httpx.Client, name: str, password: str) -> dict[str, str]:
     """Logs in through POST /auth/token; the headers that send the token it gave."""
     answer = client.post("/auth/token", data={"username": name, "password": password})
     assert answer.status_code == 200, answer.text

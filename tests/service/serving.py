@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from .clients import ADMIN_PASSWORD
+from .clients import ADMIN_PASSWORD, login
 
 FINAL = {"COMPLETE", "EXECUTOR_ERROR", "SYSTEM_ERROR", "CANCELED"}
 
@@ -36,9 +36,7 @@ def wait_until_final(client: Any, run_id: str, timeout: float = 30) -> dict[str,
 def admin_session(url: str) -> httpx.Client:
     """A client of a running service, logged in as its first admin (close it when done)."""
     client = httpx.Client(base_url=url, timeout=30)
-    answer = client.post("/auth/token", data={"username": "admin", "password": ADMIN_PASSWORD})
-    assert answer.status_code == 200, answer.text
-    client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    client.headers.update(login(client, "admin", ADMIN_PASSWORD))
     return client
 
 

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 from ..auth.authenticator import Authenticator
-from ..auth.identity import InvalidTokenError
 from ..models import ErrorResponse
-from .deps import SettingsDep, StoreDep, bearer, get_authenticator, unauthorized
+from .deps import SettingsDep, StoreDep, bearer, current_identity, get_authenticator
 
 router = APIRouter(tags=["health"])
 
@@ -46,14 +45,7 @@ async def scraper(
         expected = scrape_token.get_secret_value().encode()
         if hmac.compare_digest(token.encode(errors="replace"), expected):
             return
-    if authenticator.mode == "none":
-        return
-    if not token:
-        raise unauthorized("metrics need BATCHFLOW_METRICS_TOKEN or an admin's bearer token")
-    try:
-        caller = await authenticator.identify(token)
-    except InvalidTokenError:
-        raise unauthorized("the token is invalid, expired or revoked", "invalid_token") from None
+    caller = await current_identity(authenticator, token)
     if caller.role != "admin":
         raise HTTPException(403, "metrics are for admins and the metrics token")
 
