@@ -52,6 +52,19 @@ def sigv2_headers(pairs: list[tuple[str, str]]) -> HTTPHeaders:
     return headers
 
 
+def check_sigv2(
+    received: Received, signer: "DatedHmacV1", headers: HTTPHeaders, signature: str, what: str
+) -> None:
+    expected = signer.get_signature(
+        received.method,
+        urlsplit(received.url()),
+        headers,
+        auth_path=sigv2_resource(received.raw_path),
+    )
+    if not same(expected, signature):
+        raise mismatch(what)
+
+
 class HeaderSigV2:
     """S3's older `Authorization: AWS KEY:SIGNATURE` (botocore's signature_version "s3")."""
 
@@ -73,15 +86,13 @@ class HeaderSigV2:
         self.signature = found["signature"]
 
     def verify(self, body: bytes) -> None:
-        headers = sigv2_headers(list(self.received.headers))
-        expected = self.signer.get_signature(
-            self.received.method,
-            urlsplit(self.received.url()),
-            headers,
-            auth_path=sigv2_resource(self.received.raw_path),
+        check_sigv2(
+            self.received,
+            self.signer,
+            sigv2_headers(list(self.received.headers)),
+            self.signature,
+            "Signature Version 2",
         )
-        if not same(expected, self.signature):
-            raise mismatch("Signature Version 2")
 
 
 class QuerySigV2:
@@ -112,12 +123,6 @@ class QuerySigV2:
 
     def verify(self, body: bytes) -> None:
         pairs = [(unquote(k).lower(), unquote(v)) for k, v in self.received.query_pairs()]
-        headers = sigv2_headers(pairs)
-        expected = self.signer.get_signature(
-            self.received.method,
-            urlsplit(self.received.url()),
-            headers,
-            auth_path=sigv2_resource(self.received.raw_path),
+        check_sigv2(
+            self.received, self.signer, sigv2_headers(pairs), self.signature, "presigned URL's"
         )
-        if not same(expected, self.signature):
-            raise mismatch("presigned URL's")

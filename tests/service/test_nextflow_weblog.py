@@ -23,6 +23,7 @@ from batchflow_service.states import RunState
 
 from .clients import ADMIN_PASSWORD, admin_client
 from .serving import wait_until_final
+from .tagged_jobs import submit_job
 
 DATA = Path(__file__).with_name("data")
 ACTIVE_JOB = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
@@ -174,28 +175,6 @@ def test_a_late_or_repeated_event_is_accepted_and_changes_nothing(memory_service
     assert {o["task_id"] for o in outcomes} == {"1"}
     [task] = tasks_of(memory_service, run_id)
     assert (task["state"], task["exit_code"]) == ("COMPLETE", 0)
-
-
-def submit_job(batch, command: list[str], run_id: str | None = None) -> str:
-    """A job on the local Batch, tagged as the run's (as the head and Nextflow tag theirs)."""
-    batch.register_job_definition(
-        jobDefinitionName="nextflow-weblog-test",
-        type="container",
-        containerProperties={
-            "image": "none",
-            "resourceRequirements": [
-                {"type": "VCPU", "value": "1"},
-                {"type": "MEMORY", "value": "64"},
-            ],
-        },
-    )
-    return batch.submit_job(
-        jobName="nextflow-weblog-test",
-        jobQueue="local",
-        jobDefinition="nextflow-weblog-test",
-        containerOverrides={"command": command},
-        tags={"batchflow:run": run_id} if run_id else {},
-    )["jobId"]
 
 
 def test_the_head_jobs_exit_ends_the_run_not_the_completed_event(service, batch) -> None:

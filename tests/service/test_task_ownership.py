@@ -21,6 +21,7 @@ from batchflow_service.models import Run
 from batchflow_service.settings import Settings
 
 from .clients import ADMIN_PASSWORD, admin_client
+from .tagged_jobs import submit_job
 
 BUCKET = "batchflow-local"
 FINAL_JOB = ("SUCCEEDED", "FAILED")
@@ -42,27 +43,6 @@ def service(local_aws) -> Iterator[TestClient]:
         )
         with admin_client(create_app(settings)) as client:
             yield client
-
-
-def submit_job(batch, command: list[str], run_id: str | None) -> str:
-    batch.register_job_definition(
-        jobDefinitionName="task-ownership-test",
-        type="container",
-        containerProperties={
-            "image": "none",
-            "resourceRequirements": [
-                {"type": "VCPU", "value": "1"},
-                {"type": "MEMORY", "value": "64"},
-            ],
-        },
-    )
-    return batch.submit_job(
-        jobName="task-ownership-test",
-        jobQueue="local",
-        jobDefinition="task-ownership-test",
-        containerOverrides={"command": command},
-        tags={"batchflow:run": run_id} if run_id else {},
-    )["jobId"]
 
 
 def printing(text: str) -> list[str]:
