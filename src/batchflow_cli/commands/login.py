@@ -1,7 +1,6 @@
 """`batchflow login | logout | whoami`: the token this machine sends to a service, and whose."""
 
 import getpass
-import ipaddress
 import json
 import os
 import sys
@@ -9,6 +8,8 @@ from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
 import typer
+
+from batchflow_service.loopback import is_loopback
 
 from ..client import NotAuthenticatedError, ServiceClient, ServiceError
 from ..credentials import (
@@ -122,21 +123,12 @@ def _check_url(url: str, command: str) -> None:
     except ValueError as error:
         fail(f"batchflow {command}: --url {error}", ExitCode.USAGE)
     parts = urlsplit(url)
-    if parts.scheme == "http" and not _is_loopback(parts.hostname or ""):
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         typer.echo(
             f"batchflow {command}: warning: {url} is plain http; passwords and tokens cross "
             "the network unencrypted (use https beyond this machine)",
             err=True,
         )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _read_token(token: str) -> str:

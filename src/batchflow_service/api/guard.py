@@ -1,12 +1,13 @@
 """Requests must name this service as their Host, and a browser page of another origin may
 change nothing: DNS rebinding and cross-site requests to a loopback service stop here."""
 
-import ipaddress
 import json
 import re
 from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..loopback import is_loopback
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -26,13 +27,6 @@ def host_name(host: str) -> str | None:
     if match is None:
         return None
     return (match.group("ipv6") or match.group("name")).lower()
-
-
-def is_loopback(address: str) -> bool:
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
 
 
 class RequestGuard:

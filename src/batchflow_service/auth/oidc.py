@@ -2,7 +2,6 @@
 lifetime, and the caller's role from a claim."""
 
 import asyncio
-import ipaddress
 import json
 import logging
 import time
@@ -13,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
+from ..loopback import is_loopback
 from ..settings import Settings
 from .identity import Identity, InvalidTokenError
 from .roles import Role
@@ -206,14 +206,7 @@ def _trusted_url(url: str) -> bool:
     parsed = urlsplit(url)
     if parsed.scheme == "https":
         return bool(parsed.hostname)
-    if parsed.scheme != "http" or not parsed.hostname:
-        return False
-    if parsed.hostname == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(parsed.hostname).is_loopback
-    except ValueError:
-        return False
+    return parsed.scheme == "http" and is_loopback(parsed.hostname or "")
 
 
 def _signing_keys(keys: list[Any]) -> dict[str, jwt.PyJWK]:
