@@ -154,7 +154,14 @@ def running_oidc_provider(
     if keys:
         command += ["--keys", str(keys)]
     with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True, cwd=HERE)
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            cwd=HERE,
+        )
         try:
             url, issuer = _wait_until_ready(process, log)
             yield OidcProvider(url=url, issuer=issuer, process=process)

@@ -212,3 +212,7 @@ server.listen(Number(args.port), '127.0.0.1', () => {
 for (const signal of ['SIGTERM', 'SIGINT']) {
   process.on(signal, () => server.close(() => process.exit(0)));
 }
+// stdin is a pipe from the test process: when that process dies, even by SIGKILL, the pipe
+// closes and the provider goes with it.
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
