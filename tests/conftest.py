@@ -83,6 +83,23 @@ def s3(client_factory: Callable[..., Any]) -> Any:
     return client_factory("s3")
 
 
+@pytest.fixture(scope="session")
+def spot_queue(batch: Any) -> str:
+    """A job queue on a Spot compute environment, beside the on-demand `local` queue."""
+    name = "spot-tasks"
+    batch.create_compute_environment(
+        computeEnvironmentName=name,
+        type="MANAGED",
+        computeResources={"type": "SPOT", "maxvCpus": 8},
+    )
+    batch.create_job_queue(
+        jobQueueName=name,
+        priority=1,
+        computeEnvironmentOrder=[{"order": 1, "computeEnvironment": name}],
+    )
+    return name
+
+
 @pytest.fixture
 def aws_environment(local_aws: LocalAwsServer, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """This process's environment pointed at the local AWS, as `batchflow local` prints it."""

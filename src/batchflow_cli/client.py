@@ -228,6 +228,11 @@ class ServiceClient:
     def cancel(self, run_id: str) -> dict[str, Any]:
         return self._json("POST", f"{_run_path(run_id)}/cancel")
 
+    def resume(self, run_id: str, params: dict[str, Any], tags: dict[str, str]) -> dict[str, Any]:
+        """Starts a new run that reuses the ended run's work; `params` replace its values."""
+        body = {"params": params, "tags": tags}
+        return self._json("POST", f"{_run_path(run_id)}/resume", json=body)
+
     def outputs(self, run_id: str) -> dict[str, Any]:
         return self._json("GET", f"{_run_path(run_id)}/outputs")["outputs"]
 

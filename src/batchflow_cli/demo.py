@@ -2,13 +2,18 @@
 
 import secrets
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 from rich.console import Console
 
-from batchflow_local.embedded import start_local_aws
+from batchflow_local.embedded import EmbeddedLocalAws, start_local_aws
+from batchflow_local.state_dir import StateDirError
+from batchflow_local.supervisor import LocalAwsUnavailableError
 from batchflow_service.catalog import Catalog, CatalogError
 from batchflow_service.settings import Settings
 
@@ -23,6 +28,9 @@ SHOWN_RESULT_BYTES = 4096
 SHOWN_RESULT_SUFFIXES = (".json", ".tsv", ".txt", ".csv")
 LOCAL_ENGINES = ("snakemake", "mock")
 RESULTS_FOLDER = Path("batchflow-results")
+LEASE_GRACE_SECONDS = 15.0
+"""How long the demo's local AWS outlives a demo killed by SIGKILL (a crash, kill -9) before it
+ends its jobs, exits, and removes its scratch state dir."""
 
 
 class DemoError(Exception):
@@ -71,41 +79,56 @@ def run_demo(
         settings = settings.model_copy(update={"auth": "builtin"})
     engine = choose_engine(workflow, settings)
     console.print("[bold]batchflow demo[/bold]: starting the local AWS (Batch, Logs, S3) ...")
-    local = start_local_aws()
-    service = ServiceThread(settings)
+    with scratch_local_aws() as local:
+        service = ServiceThread(settings)
+        try:
+            url = service.start()
+            console.print(f"Run service at {url}, local AWS at {local.endpoint}")
+            credential = log_in_as_admin(url, password, settings)
+            if credential is not None:
+                console.print(
+                    "Logged in as admin, with a password made for this demo (POST /auth/token)"
+                )
+            with ServiceClient(url, credential=credential) as client:
+                run = client.submit(workflow, engine, params, {"source": "demo"})
+                console.print(
+                    f"Submitted run {run['id']} of workflow [bold]{workflow}[/bold] (POST /runs)"
+                )
+                run = follow(client, run["id"], console)
+                console.print(task_table(client.tasks(run["id"])))
+                saved_in = None
+                if run["state"] == "COMPLETE":
+                    folder = results or RESULTS_FOLDER / run["id"]
+                    outputs = client.outputs(run["id"])
+                    saved_in = show_results(client, run["id"], outputs, folder, console)
+                else:
+                    console.print(f"[red]Run ended {run['state']}[/red]: {run.get('reason')}")
+                    show_failed_task_logs(client, run["id"], console)
+            if saved_in is not None:
+                console.print(f"\nResults saved in {saved_in}", markup=False)
+            console.print(
+                f"The service answered at {url} while the demo ran (GET /runs/{run['id']}); "
+                "`batchflow serve` keeps one running (`batchflow login` to it), and "
+                "`batchflow runs download` fetches a run's results from it."
+            )
+            return 0 if run["state"] == "COMPLETE" else 1
+        finally:
+            service.stop()
+
+
+@contextmanager
+def scratch_local_aws() -> Iterator[EmbeddedLocalAws]:
+    """A local AWS in a new scratch state dir, with a short lease; stopped (its jobs ended, its
+    state dir removed) when the block ends."""
+    state_dir = Path(tempfile.mkdtemp(prefix="batchflow-demo-"))
     try:
-        url = service.start()
-        console.print(f"Run service at {url}, local AWS at {local.endpoint}")
-        credential = log_in_as_admin(url, password, settings)
-        if credential is not None:
-            console.print(
-                "Logged in as admin, with a password made for this demo (POST /auth/token)"
-            )
-        with ServiceClient(url, credential=credential) as client:
-            run = client.submit(workflow, engine, params, {"source": "demo"})
-            console.print(
-                f"Submitted run {run['id']} of workflow [bold]{workflow}[/bold] (POST /runs)"
-            )
-            run = follow(client, run["id"], console)
-            console.print(task_table(client.tasks(run["id"])))
-            saved_in = None
-            if run["state"] == "COMPLETE":
-                folder = results or RESULTS_FOLDER / run["id"]
-                outputs = client.outputs(run["id"])
-                saved_in = show_results(client, run["id"], outputs, folder, console)
-            else:
-                console.print(f"[red]Run ended {run['state']}[/red]: {run.get('reason')}")
-                show_failed_task_logs(client, run["id"], console)
-        if saved_in is not None:
-            console.print(f"\nResults saved in {saved_in}", markup=False)
-        console.print(
-            f"The service answered at {url} while the demo ran (GET /runs/{run['id']}); "
-            "`batchflow serve` keeps one running (`batchflow login` to it), and "
-            "`batchflow runs download` fetches a run's results from it."
-        )
-        return 0 if run["state"] == "COMPLETE" else 1
+        local = start_local_aws(state_dir, LEASE_GRACE_SECONDS, scratch=True)
+    except (StateDirError, LocalAwsUnavailableError) as error:
+        shutil.rmtree(state_dir, ignore_errors=True)
+        raise DemoError(str(error)) from None
+    try:
+        yield local
     finally:
-        service.stop()
         local.stop()
 
 

@@ -1,6 +1,8 @@
 """`snakemake --executor batchflow`: every rule job becomes an AWS Batch job."""
 
+import asyncio
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncGenerator, Iterator
@@ -14,13 +16,22 @@ from snakemake_interface_executor_plugins.jobs import JobExecutorInterface
 
 from batchflow_aws import AwsError
 from batchflow_aws.jobdefs import DefinitionSpec, JobDefinitions
-from batchflow_aws.jobnames import job_name
-from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log
-from batchflow_aws.queues import QueuePlatforms
+from batchflow_aws.jobnames import job_name, run_job_prefix
+from batchflow_aws.logs import read_log
+from batchflow_aws.queues import JobQueue, JobQueues
 
+from .capacity import (
+    check_fits,
+    check_queue,
+    is_misconfigured,
+    misconfigured_message,
+    queue_error,
+)
 from .events import EventLog, TaskEvent, TaskEventName
-from .failure_logs import save_log
+from .failure_logs import describe_failure
 from .jobspec import (
+    JobSize,
+    check_requests,
     checked_platform,
     ephemeral_storage_gib,
     job_size,
@@ -29,12 +40,15 @@ from .jobspec import (
     rule_override,
     timeout_seconds,
 )
+from .live_jobs import LiveJobs
 from .settings import ExecutorSettings
+from .signals import StopOnSignal
 
 DESCRIBE_BATCH = 100
-LOG_TAIL_LINES = 20
+MAX_REASON = 1024
 MAX_BATCH_RETRIES = 9
 STORAGE_SECRET = re.compile(r"^SNAKEMAKE_STORAGE_.*(ACCESS_KEY|SECRET|TOKEN|PASSWORD)")
+CANCELLED = "Cancelled by Snakemake"
 
 
 def chunks(items: list[str], size: int) -> Iterator[list[str]]:
@@ -43,6 +57,11 @@ def chunks(items: list[str], size: int) -> Iterator[list[str]]:
 
 
 class Executor(RemoteExecutor):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Set before the base class starts the status thread, whose sleep() waits on it.
+        self.closing = threading.Event()
+        super().__init__(*args, **kwargs)
+
     def __post_init__(self) -> None:
         self.settings: ExecutorSettings = self.workflow.executor_settings
         self.run_id = self.settings.run_id or uuid.uuid4().hex
@@ -55,12 +74,34 @@ class Executor(RemoteExecutor):
             self.batch, self.logs = make_clients(self.settings.region, "batch", "logs")
         except AwsError as error:
             raise WorkflowError(f"{error}; or set --batchflow-region") from None
+        self.region = self.batch.meta.region_name
         self.definitions = JobDefinitions(self.batch, self.call)
-        self.platforms = QueuePlatforms(self.batch, self.call)
+        self.queues = JobQueues(self.batch, self.call)
         self.events = EventLog(self.settings.events_file)
         self.tags = parse_tags(self.settings.tags)
         self.default_image = self._default_image()
         self.environment = self._job_environment()
+        self.live = LiveJobs(
+            self._terminate,
+            self.settings.submit_concurrency,
+            lambda error: self.logger.error(f"batchflow: {error}"),
+        )
+        self.signals = StopOnSignal(self._stop_on_signal)
+        if self.settings.job_queue:
+            self._queue(self.settings.job_queue)
+        self.logger.info(
+            f"batchflow: run {self.run_id}; its Batch jobs are named "
+            f"{run_job_prefix(self.run_id)}<rule>-<job id>"
+        )
+
+    def _queue(self, name: str) -> JobQueue:
+        """The queue, described once per run; a missing or disabled one is a WorkflowError."""
+        try:
+            queue = self.queues.describe(name)
+        except AwsError as error:
+            raise queue_error(error, name, self.region) from None
+        check_queue(queue, self.region)
+        return queue
 
     def _default_image(self) -> str | None:
         """--batchflow-image, else Snakemake's standard --container-image."""
@@ -76,7 +117,7 @@ class Executor(RemoteExecutor):
 
     def _job_environment(self) -> list[dict[str, str]]:
         """Variables for every job; storage credentials stay out (a job role supplies them)."""
-        environment = {"AWS_DEFAULT_REGION": self.batch.meta.region_name}
+        environment = {"AWS_DEFAULT_REGION": self.region}
         for name, value in self.envvars().items():
             if STORAGE_SECRET.match(name):
                 self.logger.info(f"batchflow: not passing {name} to jobs; their role supplies it")
@@ -91,37 +132,42 @@ class Executor(RemoteExecutor):
 
     def run_jobs(self, jobs: list[JobExecutorInterface]) -> None:
         """Builds every request here, then sends the SubmitJob calls in parallel."""
-        requests: list[tuple[JobExecutorInterface, dict[str, Any]]] = []
+        self.signals.install()  # after Snakemake's own SIGTERM handler, which it sets late
+        requests: list[tuple[JobExecutorInterface, dict[str, Any], JobSize, JobQueue]] = []
         for job in jobs:
             self.run_job_pre(job)
             try:
-                requests.append((job, self._request(job)))
+                requests.append((job, *self._request(job)))
             except (WorkflowError, AwsError) as error:
                 self.report_job_error(SubmittedJobInfo(job), msg=str(error))
         with ThreadPoolExecutor(max(1, self.settings.submit_concurrency)) as pool:
             outcomes = list(pool.map(self._submit, requests))
-        for (job, request), outcome in zip(requests, outcomes, strict=True):
-            if isinstance(outcome, AwsError):
+        for (job, request, size, queue), outcome in zip(requests, outcomes, strict=True):
+            if isinstance(outcome, Exception):
                 self.report_job_error(SubmittedJobInfo(job), msg=str(outcome))
                 continue
-            info = SubmittedJobInfo(
-                job, external_jobid=outcome, aux={"missing_since": None, "running": False}
-            )
+            aux = {"missing_since": None, "running": False, "size": size, "queue": queue}
+            info = SubmittedJobInfo(job, external_jobid=outcome, aux=aux)
             self.report_job_submission(info)
             self._event("submitted", info, queue=request["jobQueue"], name=request["jobName"])
 
-    def _submit(self, request: tuple[JobExecutorInterface, dict[str, Any]]) -> str | AwsError:
-        job, params = request
+    def _submit(
+        self, request: tuple[JobExecutorInterface, dict[str, Any], JobSize, JobQueue]
+    ) -> str | Exception:
+        job, params, *_ = request
+        what = f"SubmitJob for rule {job.name} (job {job.jobid})"
+        if self.live.stopping:
+            return WorkflowError(f"{what} was not sent: the run is stopping")
         try:
-            response = self.call(
-                f"SubmitJob for rule {job.name} (job {job.jobid})", self.batch.submit_job, **params
-            )
+            response = self.call(what, self.batch.submit_job, **params)
         except AwsError as error:
             return error
+        self.live.add(response["jobId"])
         return response["jobId"]
 
-    def _request(self, job: JobExecutorInterface) -> dict[str, Any]:
+    def _request(self, job: JobExecutorInterface) -> tuple[dict[str, Any], JobSize, JobQueue]:
         resources = job.resources
+        check_requests(job.threads, resources)
         queue = rule_override(resources, "queue", self.settings.job_queue)
         image = rule_override(resources, "image", self.default_image)
         if not queue or not image:
@@ -130,13 +176,15 @@ class Executor(RemoteExecutor):
                 "--batchflow-image or --container-image (or the rule's batchflow_queue and "
                 "batchflow_image resources)"
             )
+        described = self._queue(queue)
         forced = rule_override(resources, "platform", None)
         platform = (
             checked_platform(forced, f"batchflow_platform of rule {job.name}")
             if forced
-            else self.platforms.platform(queue)
+            else described.platform
         )
         size = job_size(job.threads, resources, platform, self.settings.fargate_sizes)
+        check_fits(job.name, size, described, self.region)
         for warning in size.warnings:
             self.logger.warning(f"batchflow: rule {job.name}: {warning}")
         spec = DefinitionSpec(
@@ -169,7 +217,7 @@ class Executor(RemoteExecutor):
         timeout = timeout_seconds(resources)
         if timeout:
             params["timeout"] = {"attemptDurationSeconds": timeout}
-        return params
+        return params, size, described
 
     def _spot_retries(self, job: JobExecutorInterface) -> int:
         remote = self.workflow.remote_execution_settings
@@ -201,10 +249,15 @@ class Executor(RemoteExecutor):
                 continue
             status = description["status"]
             if status == "SUCCEEDED":
+                self.live.discard(job_id)
                 self.report_job_success(info)
-                self._event("succeeded", info, **_timing(description))
+                exit_code = description.get("container", {}).get("exitCode", 0)
+                self._event("succeeded", info, exit_code=exit_code, **_timing(description))
             elif status == "FAILED":
+                self.live.discard(job_id)
                 self._report_failure(info, description)
+            elif is_misconfigured(description):
+                self._fail_misconfigured(info, description)
             else:
                 info.aux["missing_since"] = None
                 if status == "RUNNING" and not info.aux["running"]:
@@ -223,67 +276,78 @@ class Executor(RemoteExecutor):
             f"{self.settings.missing_job_grace} s; it may have been deleted, or belong to "
             "another region or account"
         )
+        self.live.discard(info.external_jobid)
         self.report_job_error(info, msg=message)
         self._event("failed", info, status_reason=message)
         return True
 
-    def _report_failure(self, info: SubmittedJobInfo, description: dict[str, Any]) -> None:
-        container = description.get("container", {})
-        reason = description.get("statusReason", "no reason given")
-        exit_code = container.get("exitCode")
-        stream = container.get("logStreamName")
-        options = (container.get("logConfiguration") or {}).get("options") or {}
-        group = options.get("awslogs-group", DEFAULT_LOG_GROUP)
-        attempts = len(description.get("attempts", []))
-        summary = f"AWS Batch job {info.external_jobid} failed: {reason}"
-        if exit_code is not None:
-            summary += f" (exit code {exit_code})"
-        if attempts > 1:
-            summary += f" after {attempts} attempts"
-        aux_logs: list[str] = []
-        if stream:
-            try:
-                lines = read_log(self.logs, self.call, group, stream)
-            except AwsError as error:
-                summary += f"\nIts log {group}/{stream} could not be read: {error}"
-            else:
-                saved = save_log(f"{info.job.name}-{info.job.jobid}-{info.external_jobid}", lines)
-                aux_logs.append(str(saved))
-                tail = "\n".join(f"    {line}" for line in lines[-LOG_TAIL_LINES:])
-                summary += (
-                    f"\nLast {min(len(lines), LOG_TAIL_LINES)} lines of its log "
-                    f"({group}/{stream}):\n{tail}\nWhole log: {saved}\n"
-                )
-        self.report_job_error(info, msg=summary, aux_logs=aux_logs)
-        self._event(
-            "failed",
-            info,
-            status_reason=reason,
-            exit_code=exit_code,
-            log_stream=stream,
-            attempts=attempts,
-            **_timing(description),
+    def _fail_misconfigured(self, info: SubmittedJobInfo, description: dict[str, Any]) -> None:
+        """Batch would hold the job RUNNABLE forever: it is terminated and reported failed."""
+        reason = description["statusReason"]
+        message = misconfigured_message(
+            info.external_jobid, info.job.name, reason, info.aux.get("size"), info.aux.get("queue")
         )
+        error = self._terminate(info.external_jobid, f"batchflow: {reason}"[:MAX_REASON])
+        if error:
+            message += f"\nTerminating it failed: {error}"
+        self.live.discard(info.external_jobid)
+        self.report_job_error(info, msg=message)
+        self._event("failed", info, status_reason=reason)
 
-    # Cancellation
+    def _report_failure(self, info: SubmittedJobInfo, description: dict[str, Any]) -> None:
+        failure = describe_failure(
+            description,
+            f"{info.job.name}-{info.job.jobid}-{info.external_jobid}",
+            lambda group, stream: read_log(self.logs, self.call, group, stream),
+        )
+        self.report_job_error(info, msg=failure.summary, aux_logs=failure.aux_logs)
+        self._event("failed", info, **failure.event_fields, **_timing(description))
+
+    # Cancellation and shutdown
 
     def cancel_jobs(self, active_jobs: list[SubmittedJobInfo]) -> None:
-        with ThreadPoolExecutor(max(1, self.settings.submit_concurrency)) as pool:
-            failures = [error for error in pool.map(self._terminate, active_jobs) if error]
-        for error in failures:
-            self.logger.error(f"batchflow: {error}")
+        """TerminateJob for every job of the run still active, Snakemake's list or not."""
+        self.signals.wait_until_stopped()
+        self.live.stop(also=[info.external_jobid for info in active_jobs])
 
-    def _terminate(self, info: SubmittedJobInfo) -> AwsError | None:
+    def _stop_on_signal(self, name: str) -> None:
+        self.logger.warning(
+            f"batchflow: {name} received: terminating the run's {len(self.live)} active Batch "
+            "jobs, then exiting (a second SIGTERM or SIGINT exits at once)"
+        )
+        self.live.stop()
+
+    def _terminate(self, job_id: str, reason: str = CANCELLED) -> AwsError | None:
         try:
             self.call(
-                f"TerminateJob {info.external_jobid}",
-                self.batch.terminate_job,
-                jobId=info.external_jobid,
-                reason="Cancelled by Snakemake",
+                f"TerminateJob {job_id}", self.batch.terminate_job, jobId=job_id, reason=reason
             )
         except AwsError as error:
             return error
         return None
+
+    def shutdown(self) -> None:
+        """Ends the status loop without waiting out its sleep. Jobs Snakemake leaves behind (it
+        does after an error in the status loop) are terminated, never orphaned."""
+        self.closing.set()
+        if not self.workflow.remote_execution_settings.immediate_submit:
+            left = len(self.live)
+            if left and self.live.stop():
+                self.logger.warning(f"batchflow: terminated {left} Batch jobs left running")
+        self.signals.restore()
+        super().shutdown()
+
+    async def sleep(self) -> None:
+        """The pause between status checks, cut short when Snakemake shuts down."""
+        await asyncio.to_thread(self.closing.wait, self.next_seconds_between_status_checks)
+
+    def print_job_error(
+        self, job_info: SubmittedJobInfo, msg: str | None = None, **kwargs: Any
+    ) -> None:
+        """Snakemake appends its own sentence to the message: it goes on a line of its own."""
+        if msg and not msg.endswith("\n"):
+            msg += "\n"
+        super().print_job_error(job_info, msg=msg, **kwargs)
 
     def _event(self, event: TaskEventName, info: SubmittedJobInfo, **fields: Any) -> None:
         job = info.job

@@ -19,6 +19,16 @@ FARGATE_MAX_STORAGE_GIB = 200
 MIN_TIMEOUT_SECONDS = 60
 SPOT_RECLAIM = "Host EC2*"
 PLATFORMS = ("EC2", "FARGATE")
+NO_MEMORY_ASKED = "no mem_mb given"
+
+
+def mb_for_mib(mib: int) -> int:
+    """The smallest mem_mb that Snakemake passes on to executors as exactly `mib` MiB.
+
+    Snakemake computes `mem_mib = ceil(mem_mb * 10**6 / 2**20)`, and 10**6 / 2**20 is
+    15625 / 16384 exactly.
+    """
+    return (mib - 1) * 16384 // 15625 + 1
 
 
 @dataclass
@@ -27,6 +37,15 @@ class JobSize:
     memory_mib: int
     gpus: int = 0
     warnings: list[str] = field(default_factory=list)
+    memory_asked: str = NO_MEMORY_ASKED
+    """How the rule asked for the memory, for messages: `mem_mb=20000`."""
+
+    def describe(self) -> str:
+        gpus = f", {self.gpus} GPU{'s' if self.gpus != 1 else ''}" if self.gpus else ""
+        return (
+            f"{self.vcpus:g} vCPU{'s' if self.vcpus != 1 else ''}, {self.memory_mib} MiB of "
+            f"memory ({self.memory_asked}){gpus}"
+        )
 
     def requirements(self) -> list[dict[str, str]]:
         requirements = [
@@ -51,6 +70,37 @@ def _string(resources: Mapping[str, Any], name: str) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
+def _memory_asked(resources: Mapping[str, Any]) -> str:
+    for name in ("mem_mb", "mem_mib"):
+        value = _number(resources, name)
+        if value is not None:
+            return f"{name}={value:g}"
+    return NO_MEMORY_ASKED
+
+
+def check_requests(threads: int, resources: Mapping[str, Any]) -> None:
+    """Refuses a thread count, memory, disk or runtime of 0 or below, which would otherwise
+    become a default or no limit at all without a word."""
+    if threads <= 0:
+        raise WorkflowError(
+            f"threads: {threads} is not a number of vCPUs a job can run with; give the rule "
+            "threads: 1 or more (or leave threads out for 1)"
+        )
+    checks = (
+        (("mem_mb", "mem_mib"), "memory", "mem_mb=4096, or leave mem_mb out (then 2048 MiB)"),
+        (("disk_mb", "disk_mib"), "disk size", "disk_mb=10000, or leave disk_mb out"),
+        (("runtime",), "time limit", "runtime=60 (minutes), or leave runtime out (no limit)"),
+    )
+    for names, what, advice in checks:
+        for name in names:
+            value = _number(resources, name)
+            if value is not None and value <= 0:
+                raise WorkflowError(
+                    f"{name}={value:g} is not a {what} a job can have: it must be above 0; "
+                    f"give the rule a positive value such as {advice}"
+                )
+
+
 def job_size(
     threads: int, resources: Mapping[str, Any], platform: str, fargate_sizes: str
 ) -> JobSize:
@@ -58,30 +108,32 @@ def job_size(
     vcpus = float(max(threads, 1))
     memory = _number(resources, "mem_mib", "mem_mb")
     memory_mib = math.ceil(memory) if memory else DEFAULT_MEMORY_MIB
+    asked = _memory_asked(resources)
     gpus = int(_number(resources, "gpu", "nvidia_gpu") or 0)
     if platform != "FARGATE":
-        return JobSize(vcpus, memory_mib, gpus)
+        return JobSize(vcpus, memory_mib, gpus, memory_asked=asked)
     if gpus:
         raise WorkflowError(f"gpu={gpus} was asked for, but Fargate has no GPUs; use an EC2 queue")
     if memory_mib in fargate_memory_choices(vcpus):
-        return JobSize(vcpus, memory_mib)
+        return JobSize(vcpus, memory_mib, memory_asked=asked)
     rounded = round_up_to_fargate(vcpus, memory_mib)
     if rounded is None:
         raise WorkflowError(
-            f"{vcpus:g} vCPU with {memory_mib} MiB is larger than any Fargate size "
+            f"{vcpus:g} vCPU with {memory_mib} MiB ({asked}) is larger than any Fargate size "
             "(at most 16 vCPU and 122880 MiB); use an EC2 queue"
         )
     if fargate_sizes == "exact":
         raise WorkflowError(
-            f"memory {memory_mib} MiB with {vcpus:g} vCPU is not a valid Fargate size "
+            f"memory {memory_mib} MiB ({asked}) with {vcpus:g} vCPU is not a valid Fargate size "
             f"({describe_fargate_choices(vcpus)}); use threads={rounded[0]:g} and "
-            f"mem_mb={rounded[1]}, or --batchflow-fargate-sizes round-up"
+            f"mem_mb={mb_for_mib(rounded[1])} (Snakemake passes that on as {rounded[1]} MiB), "
+            "or --batchflow-fargate-sizes round-up"
         )
     warning = (
-        f"{vcpus:g} vCPU / {memory_mib} MiB is not a Fargate size; "
+        f"{vcpus:g} vCPU / {memory_mib} MiB ({asked}) is not a Fargate size; "
         f"running with {rounded[0]:g} vCPU / {rounded[1]} MiB"
     )
-    return JobSize(rounded[0], rounded[1], warnings=[warning])
+    return JobSize(rounded[0], rounded[1], warnings=[warning], memory_asked=asked)
 
 
 def timeout_seconds(resources: Mapping[str, Any]) -> int | None:

@@ -1,6 +1,7 @@
 """`batchflow local`: AWS Batch, CloudWatch Logs and S3 on one loopback port, jobs as processes.
 
-Entry points: `server.LocalAwsServer(config.LocalAwsConfig(...))`, and `embedded.start_local_aws()`
-for a program that carries its own local AWS. This module imports nothing, so reading the
+Entry points: `server.LocalAwsServer(config.LocalAwsConfig(...))`, in this process; and
+`embedded.start_local_aws(state_dir, ...)` for a program that runs its own local AWS as a
+process of its own (`detached.py`) with a lease. This module imports nothing, so reading the
 configuration's defaults stays cheap.
 """

@@ -1,17 +1,20 @@
-"""The local AWS's own endpoints under /_batchflow: health, call counts and fault injection."""
+"""The local AWS's own endpoints under /_batchflow: health, call counts, fault injection, and
+the lease and shutdown its owner (`batchflow serve`) uses."""
 
 import base64
 import binascii
+import os
 from collections import Counter
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, HTTPException, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .faults import FaultSettings
+from .lifetime import NoLeaseError
 from .signatures import Credentials
 
 if TYPE_CHECKING:
@@ -35,6 +38,24 @@ class CallStats(BaseModel):
 class Reclaimed(BaseModel):
     jobId: str
     statusReason: str
+
+
+class Lease(BaseModel):
+    pid: int
+    """The local AWS's process, so an owner that finds it again knows what it found."""
+    grace_seconds: float | None
+    """None: no lease (`batchflow local`), it runs until stopped."""
+    expires_in_seconds: float | None
+
+
+class LeaseRenewal(BaseModel):
+    grace_seconds: float | None = Field(
+        default=None, gt=0, description="A new grace period; default: keep the current one."
+    )
+
+
+class Stopping(BaseModel):
+    status: str = "stopping"
 
 
 def create_admin_app(local: "LocalAws") -> FastAPI:
@@ -81,6 +102,31 @@ def create_admin_app(local: "LocalAws") -> FastAPI:
         stop = local.scheduler.running[job.job_id].stop
         assert stop is not None
         return Reclaimed(jobId=job_id, statusReason=stop.status_reason)
+
+    def lease_state() -> Lease:
+        lifetime = local.lifetime
+        return Lease(
+            pid=os.getpid(),
+            grace_seconds=lifetime.grace_seconds,
+            expires_in_seconds=lifetime.expires_in(),
+        )
+
+    @app.get("/_batchflow/lease")
+    def get_lease() -> Lease:
+        return lease_state()
+
+    @app.put("/_batchflow/lease")
+    def renew_lease(renewal: LeaseRenewal | None = None) -> Lease:
+        try:
+            local.lifetime.renew(renewal.grace_seconds if renewal else None)
+        except NoLeaseError as error:
+            raise HTTPException(409, str(error)) from None
+        return lease_state()
+
+    @app.post("/_batchflow/shutdown", status_code=202)
+    def shutdown() -> Stopping:
+        local.lifetime.request_stop("asked to stop (POST /_batchflow/shutdown)")
+        return Stopping()
 
     @app.get("/_batchflow/stats")
     def stats() -> CallStats:

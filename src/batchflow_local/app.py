@@ -8,7 +8,7 @@ from typing import Any
 
 from a2wsgi import WSGIMiddleware
 from moto.moto_server.werkzeug_app import create_backend_app
-from moto.s3.models import s3_backends
+from moto.s3.models import S3Backend, s3_backends
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -27,7 +27,9 @@ from .config import (
 )
 from .errors import AwsError
 from .faults import FaultInjector
+from .lifetime import Lifetime
 from .logs import LogsBackend
+from .persistence.local_state import LocalState, state_directory
 from .scheduler import JobScheduler
 from .signatures import Credentials, Received, SignatureError
 
@@ -87,6 +89,11 @@ def replay(body: bytes, receive: Receive) -> Receive:
     return receive_again
 
 
+def default_s3_backend() -> S3Backend:
+    """moto's S3 for this account: one per process, whatever local AWS serves it."""
+    return s3_backends[ACCOUNT_ID]["global"]
+
+
 def error_response(service: str, error: AwsError) -> Response:
     """The error as the service's protocol shapes it: restJson1, awsJson1.1 or S3's XML."""
     if service == "batch":
@@ -104,15 +111,18 @@ class LocalAws:
         self.credentials = Credentials(config.access_key_id, config.secret_access_key)
         self.logs = LogsBackend(config.region, ACCOUNT_ID)
         self.faults = FaultInjector()
+        self.lifetime = Lifetime(config.lease_grace_seconds)
         self.scheduler = JobScheduler(config, self.logs, self.faults, client_environment)
         self.resources = BatchResources(config, ACCOUNT_ID)
         self.jobs = BatchJobs(self.resources, self.scheduler)
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
         self.admin = BasicAuth(create_admin_app(self), self.credentials)
+        directory = state_directory(config)
+        self.state = LocalState(directory, default_s3_backend) if directory else None
         s3_app = create_backend_app("s3")
         s3_app.debug = False
-        self.s3 = WSGIMiddleware(s3_app)
+        self.s3 = WSGIMiddleware(self.state.recording_s3(s3_app) if self.state else s3_app)
         self.batch_handlers: dict[str, Handler] = {
             "CreateComputeEnvironment": self.resources.create_compute_environment,
             "DescribeComputeEnvironments": self.resources.describe_compute_environments,
@@ -141,7 +151,38 @@ class LocalAws:
         }
 
     def bootstrap(self) -> None:
-        """The compute environment, job queue and bucket every client expects to find."""
+        """What the last local AWS on this work directory kept, and the compute environment,
+        job queue and bucket every client expects to find."""
+        if self.state is not None:
+            self.state.restore(self)
+        if DEFAULT_COMPUTE_ENVIRONMENT in self.resources.compute_environments:
+            self._resize_default_compute_environment()
+        else:
+            self._create_default_compute_environment()
+        if DEFAULT_QUEUE not in self.resources.queues:
+            self.resources.create_job_queue(
+                {
+                    "jobQueueName": DEFAULT_QUEUE,
+                    "priority": 1,
+                    "computeEnvironmentOrder": [
+                        {"order": 1, "computeEnvironment": DEFAULT_COMPUTE_ENVIRONMENT}
+                    ],
+                }
+            )
+        s3 = default_s3_backend()
+        if DEFAULT_BUCKET not in s3.buckets:
+            s3.create_bucket(DEFAULT_BUCKET, self.config.region)
+        if self.state is not None:
+            self.state.batch.save_resources(self.resources)
+            self.state.keep_s3({(DEFAULT_BUCKET, None)})
+
+    def _resize_default_compute_environment(self) -> None:
+        """A restart keeps the `local` compute environment, at this start's --vcpus."""
+        environment = self.resources.compute_environments[DEFAULT_COMPUTE_ENVIRONMENT]
+        environment.compute_resources["maxvCpus"] = self.config.vcpus
+        environment.limit.vcpus = environment.free.vcpus = self.config.vcpus
+
+    def _create_default_compute_environment(self) -> None:
         self.resources.create_compute_environment(
             {
                 "computeEnvironmentName": DEFAULT_COMPUTE_ENVIRONMENT,
@@ -155,18 +196,6 @@ class LocalAws:
                 },
             }
         )
-        self.resources.create_job_queue(
-            {
-                "jobQueueName": DEFAULT_QUEUE,
-                "priority": 1,
-                "computeEnvironmentOrder": [
-                    {"order": 1, "computeEnvironment": DEFAULT_COMPUTE_ENVIRONMENT}
-                ],
-            }
-        )
-        s3 = s3_backends[ACCOUNT_ID]["global"]
-        if DEFAULT_BUCKET not in s3.buckets:
-            s3.create_bucket(DEFAULT_BUCKET, self.config.region)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -230,7 +259,10 @@ class LocalAws:
             parsed = protocol.parse_json_body(body)
             params = protocol.request_parameters(operation, parsed, labels, request.url.query)
             protocol.validate(operation, params, "ClientException")
-            return JSONResponse(handler(params))
+            result = handler(params)
+            if self.state is not None:
+                self.state.batch.after_call(operation.name, params, self.resources, self.jobs)
+            return JSONResponse(result)
         except AwsError as error:
             return protocol.rest_json_error(error)
         except Exception:
@@ -251,7 +283,10 @@ class LocalAws:
                 )
             params = protocol.parse_json_body(body)
             protocol.validate(operation, params, "InvalidParameterException")
-            return protocol.aws_json_response(handler(params))
+            result = handler(params)
+            if self.state is not None:
+                self.state.logs.flush()
+            return protocol.aws_json_response(result)
         except AwsError as error:
             return protocol.aws_json_error(error)
         except Exception:
@@ -269,4 +304,6 @@ class LocalAws:
         await self.s3(scope, receive, send)
 
     async def shutdown(self) -> None:
-        await self.scheduler.shutdown()
+        await self.scheduler.shutdown([job for job in self.jobs.jobs.values() if not job.is_final])
+        if self.state is not None:
+            self.state.close()

@@ -28,6 +28,24 @@ def machine_memory_mib() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1024 * 1024)
 
 
+def client_environment(
+    endpoint: str, region: str, access_key_id: str, secret_access_key: str
+) -> dict[str, str]:
+    """What a boto3 client needs to use a local AWS at `endpoint`, and its queue and bucket
+    under the names the executor (SNAKEMAKE_BATCHFLOW_*) and the service (BATCHFLOW_*) read."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_ACCESS_KEY_ID": access_key_id,
+        "AWS_SECRET_ACCESS_KEY": secret_access_key,
+        "SNAKEMAKE_BATCHFLOW_JOB_QUEUE": DEFAULT_QUEUE,
+        "BATCHFLOW_HEAD_QUEUE": DEFAULT_QUEUE,
+        "BATCHFLOW_TASK_QUEUE": DEFAULT_QUEUE,
+        "BATCHFLOW_BUCKET": DEFAULT_BUCKET,
+    }
+
+
 def new_access_key_id() -> str:
     """20 characters, as AWS's are: `BFL` and 17 random upper-case letters and digits."""
     alphabet = string.ascii_uppercase + string.digits
@@ -52,6 +70,12 @@ class LocalAwsConfig:
     timeout_scale: float = 1.0
     keep_workdir: bool = True
     """False: the work directory is removed when the server stops (a scratch directory)."""
+    persist: bool = True
+    """Keep S3, Batch and Logs state under `workdir/state` and find it again at the next start
+    on the same work directory (only when the work directory is kept)."""
     access_key_id: str = field(default_factory=new_access_key_id)
     secret_access_key: str = field(default_factory=new_secret_access_key, repr=False)
     """Every request must be signed with these (the admin API takes them as Basic auth)."""
+    lease_grace_seconds: float | None = None
+    """None: runs until stopped (`batchflow local`). Else it holds a lease its owner renews
+    (`PUT /_batchflow/lease`); when none came for this long, it ends every job and exits."""

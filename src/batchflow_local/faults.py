@@ -21,6 +21,11 @@ class FaultSettings(BaseModel):
     spot_reclaim_after_seconds: float = Field(
         1.0, ge=0.0, le=86_400, description="How long a doomed attempt runs before its reclaim"
     )
+    spot_reclaim_queues: set[str] = Field(
+        default_factory=set,
+        description="Job queues whose attempts may be reclaimed (a head queue on on-demand "
+        "capacity is never reclaimed); empty: every queue",
+    )
     seed: int | None = Field(None, description="Seed for reproducible fault sequences")
 
 
@@ -36,8 +41,9 @@ class FaultInjector:
         rate = self.settings.throttle_rate
         return service in self.settings.throttle_services and self._draw(rate)
 
-    def reclaims_attempt(self) -> bool:
-        return self._draw(self.settings.spot_reclaim_rate)
+    def reclaims_attempt(self, queue: str) -> bool:
+        queues = self.settings.spot_reclaim_queues
+        return (not queues or queue in queues) and self._draw(self.settings.spot_reclaim_rate)
 
     def _draw(self, rate: float) -> bool:
         return rate > 0 and self._random.random() < rate

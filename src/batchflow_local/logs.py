@@ -8,6 +8,7 @@ from typing import Any
 from .batch_models import now_ms
 from .errors import AwsError
 from .pagination import listing, paginate
+from .recording import LogRecorder
 
 GROUP_NAME = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 STREAM_NAME = re.compile(r"[^:*]{1,512}")
@@ -115,6 +116,7 @@ class LogsBackend:
         self.region = region
         self.account = account
         self.groups: dict[str, LogGroup] = {}
+        self.recorder = LogRecorder()
 
     def _group(self, name: str) -> LogGroup:
         group = self.groups.get(name)
@@ -122,8 +124,24 @@ class LogsBackend:
             raise not_found("The specified log group does not exist.")
         return group
 
+    def _group_named_in(self, params: dict[str, Any]) -> LogGroup:
+        """The group a read names by logGroupName or logGroupIdentifier (its name or ARN)."""
+        name, identifier = params.get("logGroupName"), params.get("logGroupIdentifier")
+        if name is not None and identifier is not None:
+            raise invalid_parameter(
+                "LogGroup name and LogGroup ARN are mutually exclusive parameters."
+            )
+        if name is None and identifier is None:
+            raise invalid_parameter("Either logGroupName or logGroupIdentifier must be given.")
+        if identifier is not None and identifier.startswith("arn:"):
+            identifier = identifier.removesuffix(":*").partition(":log-group:")[2]
+        return self._group(name if name is not None else identifier)
+
     def _stream(self, group_name: str, stream_name: str) -> LogStream:
-        stream = self._group(group_name).streams.get(stream_name)
+        return self._stream_in(self._group(group_name), stream_name)
+
+    def _stream_in(self, group: LogGroup, stream_name: str) -> LogStream:
+        stream = group.streams.get(stream_name)
         if stream is None:
             raise not_found("The specified log stream does not exist.")
         return stream
@@ -141,7 +159,9 @@ class LogsBackend:
 
     def append(self, stream: LogStream, message: str, timestamp: int | None = None) -> None:
         ingested = now_ms()
-        stream.events.append(LogEvent(timestamp or ingested, message, ingested))
+        event = LogEvent(timestamp or ingested, message, ingested)
+        stream.events.append(event)
+        self.recorder.event_added(stream, event)
         stream.last_ingestion = ingested
 
     def create_log_group(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -157,6 +177,7 @@ class LogsBackend:
             )
         arn = f"arn:aws:logs:{self.region}:{self.account}:log-group:{name}:*"
         self.groups[name] = LogGroup(name, arn, now_ms())
+        self.recorder.group_created(self.groups[name])
         return {}
 
     def create_log_stream(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -172,6 +193,7 @@ class LogsBackend:
             )
         arn = group.arn.removesuffix(":*") + f":log-stream:{name}"
         group.streams[name] = LogStream(name, arn, now_ms())
+        self.recorder.stream_created(group, group.streams[name])
         return {}
 
     def put_log_events(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -195,7 +217,7 @@ class LogsBackend:
         return listing("logGroups", [g.describe() for g in page], token)
 
     def describe_log_streams(self, params: dict[str, Any]) -> dict[str, Any]:
-        group = self._group(params["logGroupName"])
+        group = self._group_named_in(params)
         prefix = params.get("logStreamNamePrefix")
         by_time = params.get("orderBy", "LogStreamName") == "LastEventTime"
         if prefix and by_time:
@@ -225,7 +247,7 @@ class LogsBackend:
         return listing("logStreams", [s.describe() for s in page], token)
 
     def get_log_events(self, params: dict[str, Any]) -> dict[str, Any]:
-        stream = self._stream(params["logGroupName"], params["logStreamName"])
+        stream = self._stream_in(self._group_named_in(params), params["logStreamName"])
         start, end = params.get("startTime"), params.get("endTime")
         events = [e for e in stream.events if _in_window(e, start, end)]
         limit = params.get("limit", MAX_EVENTS)
@@ -253,7 +275,7 @@ class LogsBackend:
         }
 
     def filter_log_events(self, params: dict[str, Any]) -> dict[str, Any]:
-        group = self._group(params["logGroupName"])
+        group = self._group_named_in(params)
         names = params.get("logStreamNames")
         prefix = params.get("logStreamNamePrefix")
         if names and prefix:

@@ -73,6 +73,12 @@ class AttemptProcess:
         )
         self._reader = asyncio.create_task(self._read_output())
 
+    @property
+    def pid(self) -> int:
+        """The process's id, which is also its process group's (it leads a new session)."""
+        assert self._process is not None
+        return self._process.pid
+
     async def _read_output(self) -> None:
         assert self._process is not None
         assert self._process.stdout is not None

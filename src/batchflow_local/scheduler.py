@@ -17,6 +17,7 @@ from .config import LocalAwsConfig
 from .errors import AwsError
 from .faults import FaultInjector
 from .logs import LogsBackend
+from .recording import JobRecorder
 from .retry import should_retry
 from .runner import AttemptProcess
 
@@ -30,6 +31,10 @@ START_FAILED = "Task failed to start"
 MISCONFIGURED = (
     "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement "
     "(vCPU/memory/GPU) is higher than that can be met by the CE(s) attached to the job queue."
+)
+LOCAL_AWS_STOPPED = (
+    "Local AWS stopped: the job was still active when batchflow local stopped, and jobs do "
+    "not carry on across its restarts"
 )
 DEFAULT_LOG_GROUP = "/aws/batch/job"
 PLACEMENT_WINDOW = 100
@@ -86,10 +91,13 @@ class JobScheduler:
         self.running: dict[str, RunningAttempt] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._placement_requested = False
+        self._stopping = False
+        self.recorder = JobRecorder()
 
     # Admission: SUBMITTED -> PENDING -> RUNNABLE
 
     def accept(self, job: Job, blockers: list[Job]) -> None:
+        self.recorder.job_changed(job)
         waiting = {b.job_id for b in blockers if not b.is_final or b.status == "FAILED"}
         self.blockers[job.job_id] = waiting
         for blocker in blockers:
@@ -111,12 +119,14 @@ class JobScheduler:
             self._finalize(job, "FAILED", DEPENDENCY_FAILED)
         elif waiting:
             job.status = "PENDING"
+            self.recorder.job_changed(job)
         else:
             self._make_runnable(job)
 
     def _make_runnable(self, job: Job) -> None:
         job.status = "RUNNABLE"
         job.status_reason = None
+        self.recorder.job_changed(job)
         self.runnable.setdefault(job.queue.arn, (job.queue, {}))[1][job.job_id] = job
         self._request_placement()
 
@@ -134,6 +144,8 @@ class JobScheduler:
 
     def _place(self) -> None:
         self._placement_requested = False
+        if self._stopping:
+            return
         for queue, jobs in sorted(self.runnable.values(), key=lambda entry: -entry[0].priority):
             misses = 0
             for job in list(jobs.values()):
@@ -173,6 +185,7 @@ class JobScheduler:
         self.host_free.take(job.need)
         job.placed_on = environment
         job.status = "STARTING"
+        self.recorder.job_changed(job)
         attempt = RunningAttempt(number=len(job.attempts) + 1)
         self.running[job.job_id] = attempt
         task = asyncio.create_task(self._run_attempt(job, attempt))
@@ -247,6 +260,8 @@ class JobScheduler:
         attempt.process = process
         job.status = "RUNNING"
         job.started_at = now_ms()
+        self.recorder.process_started(job, process.pid)
+        self.recorder.job_changed(job)
         if attempt.stop is not None:
             self._signal(attempt)
         self._arm_timers(job, attempt)
@@ -291,7 +306,7 @@ class JobScheduler:
             timeout = StopRequest(TIMED_OUT, retryable=False, graceful=True)
             seconds = job.timeout_seconds * self.config.timeout_scale
             attempt.timers.append(loop.call_later(seconds, self._request_stop, job, timeout))
-        if self.faults.reclaims_attempt():
+        if self.faults.reclaims_attempt(job.queue.name):
             after = self.faults.settings.spot_reclaim_after_seconds
             attempt.timers.append(loop.call_later(after, self.reclaim, job))
 
@@ -309,7 +324,8 @@ class JobScheduler:
             environment.free.give(job.need)
             self.host_free.give(job.need)
             job.placed_on = None
-        self.running.pop(job.job_id, None)
+        if self.running.pop(job.job_id, None) is not None:
+            self.recorder.process_ended(job)
         job.attempts.append(
             Attempt(
                 started_at=started_at,
@@ -380,6 +396,7 @@ class JobScheduler:
                 continue
             self._leave_runnable(job)
             job.status, job.status_reason, job.stopped_at = status, reason, now_ms()
+            self.recorder.job_changed(job)
             if status == "FAILED":
                 self.failed_ids.add(job.job_id)
             self.blockers.pop(job.job_id, None)
@@ -406,8 +423,13 @@ class JobScheduler:
                         )
                     )
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, active: list[Job]) -> None:
+        """Kills every running attempt and fails every job in `active` (the jobs not yet
+        final) with LOCAL_AWS_STOPPED; nothing is retried or started any more."""
+        self._stopping = True
+        stop = StopRequest(LOCAL_AWS_STOPPED, retryable=False, graceful=False, keep_exit_code=False)
         for attempt in list(self.running.values()):
+            attempt.stop = attempt.stop or stop
             if attempt.process is not None:
                 attempt.process.kill()
         if self._tasks:
@@ -416,3 +438,5 @@ class JobScheduler:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for job in active:
+            self._finalize(job, "FAILED", LOCAL_AWS_STOPPED)

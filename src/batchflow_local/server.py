@@ -2,6 +2,7 @@
 
 import asyncio
 import ipaddress
+import logging
 import os
 import shutil
 import socket
@@ -13,8 +14,12 @@ from pathlib import Path
 import uvicorn
 
 from .app import LocalAws
-from .config import DEFAULT_BUCKET, DEFAULT_QUEUE, LocalAwsConfig
+from .config import LocalAwsConfig, client_environment
 from .guard import HostGuard
+
+log = logging.getLogger(__name__)
+
+EXIT_CHECK_SECONDS = 0.2
 
 
 class NotLoopbackError(ValueError):
@@ -55,6 +60,10 @@ class LocalAwsServer:
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
         self.socket = socket.socket(family, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # asyncio sets TCP_NODELAY only on sockets made with proto IPPROTO_TCP, and this one
+        # (proto 0) passes that on to every connection it accepts: without it, each response
+        # written in two parts waits ~40 ms for the client's delayed ACK.
+        self.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.socket.bind((address, config.port))
         self.port = self.socket.getsockname()[1]
         host = f"[{address}]" if family == socket.AF_INET6 else address
@@ -65,20 +74,13 @@ class LocalAwsServer:
         self._thread: threading.Thread | None = None
 
     def client_environment(self) -> dict[str, str]:
-        """What a boto3 client needs to use this local AWS, and the queue and bucket settings
-        under the names the executor (SNAKEMAKE_BATCHFLOW_*) and the service (BATCHFLOW_*)
-        read."""
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_DEFAULT_REGION": self.config.region,
-            "AWS_REGION": self.config.region,
-            "AWS_ACCESS_KEY_ID": self.config.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.config.secret_access_key,
-            "SNAKEMAKE_BATCHFLOW_JOB_QUEUE": DEFAULT_QUEUE,
-            "BATCHFLOW_HEAD_QUEUE": DEFAULT_QUEUE,
-            "BATCHFLOW_TASK_QUEUE": DEFAULT_QUEUE,
-            "BATCHFLOW_BUCKET": DEFAULT_BUCKET,
-        }
+        """What a client needs to use this local AWS (see config.client_environment)."""
+        return client_environment(
+            self.endpoint,
+            self.config.region,
+            self.config.access_key_id,
+            self.config.secret_access_key,
+        )
 
     def job_environment(self) -> dict[str, str]:
         """Jobs get the client environment (as a job role would) and this Python on PATH."""
@@ -86,16 +88,28 @@ class LocalAwsServer:
         return {**self.client_environment(), "PATH": path}
 
     async def serve(self, on_ready: Callable[[], None] | None = None) -> None:
-        """Serves until told to exit; then ends every job still running."""
+        """Serves until told to exit (a signal, `stop()`, `POST /_batchflow/shutdown`, or a
+        lease nobody renewed); then ends every job still running."""
         self.local.bootstrap()
         config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
         self._server = AnnouncingServer(config, on_ready)
+        watcher = asyncio.create_task(self._exit_when_due(self._server))
         try:
             await self._server.serve(sockets=[self.socket])
         finally:
+            watcher.cancel()
             await self.local.shutdown()
             if not self.config.keep_workdir:
                 shutil.rmtree(self.config.workdir, ignore_errors=True)
+
+    async def _exit_when_due(self, server: uvicorn.Server) -> None:
+        while not server.should_exit:
+            reason = self.local.lifetime.stop_reason()
+            if reason is not None:
+                log.warning("%s: ending every job and exiting", reason)
+                server.should_exit = True
+                return
+            await asyncio.sleep(EXIT_CHECK_SECONDS)
 
     def start_in_thread(self, timeout: float = 30.0) -> "LocalAwsServer":
         ready = threading.Event()

@@ -1,12 +1,12 @@
 """What the service stores and shows: runs, their tasks, and the requests that create them."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .states import RunState
+from .storable import check_storable
 
 Engine = Literal["snakemake", "nextflow", "mock"]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
@@ -31,28 +31,29 @@ class RunRequest(BaseModel):
     name: str | None = Field(default=None, pattern=NAME_PATTERN)
 
     @model_validator(mode="after")
-    def _storable_text(self) -> "RunRequest":
-        for text in _strings([self.workflow, self.params, self.tags]):
-            if "\x00" in text:
-                raise ValueError("text may not contain NUL characters")
-            try:
-                text.encode()
-            except UnicodeEncodeError:
-                raise ValueError("text may not contain unpaired surrogates") from None
+    def _storable(self) -> "RunRequest":
+        check_storable(self.model_dump(), "")
         return self
 
 
-def _strings(value: Any) -> Iterator[str]:
-    """Every string in a JSON value, keys included."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _strings(key)
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
+class ResumeRequest(BaseModel):
+    """What a resumed run changes; everything else is the old run's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Workflow parameters to change: each replaces the old run's value of that "
+        "name; the others keep theirs",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=MAX_TAGS,
+        description="Tags to add to (or change in) the old run's",
+    )
+    name: str | None = Field(
+        default=None, pattern=NAME_PATTERN, description="The new run's name; default: the old"
+    )
 
 
 class Run(BaseModel):
@@ -84,6 +85,19 @@ class Run(BaseModel):
         description="SHA-256 of the secret a Nextflow run's weblog events must carry; "
         "stored, never shown",
     )
+    resumed_from: str | None = Field(
+        default=None, description="The run this run resumes (POST /runs/{id}/resume), if any"
+    )
+    reuses_work_of: str | None = Field(
+        default=None,
+        description="The run whose work prefix (s3://BUCKET/work/RUN_ID/) this resumed run's "
+        "workflow engine reuses: the first run of the chain of resumes",
+    )
+
+    @property
+    def work_id(self) -> str:
+        """The run id that names this run's work prefix."""
+        return self.reuses_work_of or self.id
 
 
 def dump_stored(model: BaseModel, mode: Literal["python", "json"] = "python") -> dict[str, Any]:

@@ -16,8 +16,11 @@ from batchflow_aws import AwsError
 from .api import pages
 from .attachments import Attachment, AttachmentError, safe_relative_path
 from .auth.identity import Identity
+from .auth.roles import Role
 from .engines import Engine, EngineError, OutputFile
-from .models import Run, RunRequest, Task
+from .engines.base import Stream
+from .models import ResumeRequest, Run, RunRequest, Task
+from .resume import check_resumable, check_same_workflow, resumed_request
 from .states import FINAL_STATES, RunState
 from .store import RunNotFoundError, RunStore
 
@@ -69,6 +72,44 @@ class RunService:
         """Checks the caller's role and the request, records the run, and launches it."""
         if not caller.may_submit:
             raise ForbiddenError(f"{caller.name} is a {caller.role}: a viewer submits no runs")
+        return await self._start(caller, request, attachments, wes_request)
+
+    async def resume(
+        self,
+        caller: Identity,
+        run_id: str,
+        changes: ResumeRequest,
+        wes_request: dict[str, Any] | None = None,
+        workflow: tuple[str, str] | None = None,
+    ) -> Run:
+        """Starts a new run of an ended run's workflow, with `changes` made, that reuses the
+        old run's work prefix (resume.py) and belongs to the old run's owner (an admin resumes
+        it for them); `workflow` is the (engine, workflow) the caller expects the old run to
+        have, if it names one."""
+        old = await self.get(caller, run_id)
+        if not caller.may_submit:
+            raise ForbiddenError(f"{caller.name} is a {caller.role}: a viewer resumes no runs")
+        if not (caller.owns(old.owner) or caller.role == Role.ADMIN):
+            raise ForbiddenError(
+                f"run {old.id} is {old.owner or 'nobody'}'s: only its owner or an admin may "
+                "resume it"
+            )
+        if workflow is not None:
+            check_same_workflow(old, *workflow)
+        check_resumable(old)
+        request = resumed_request(old, changes)
+        engine = self.engine(old.engine)
+        attachments = await engine.workflow_files(old) if old.uploaded else []
+        return await self._start(caller, request, attachments, wes_request, resumes=old)
+
+    async def _start(
+        self,
+        caller: Identity,
+        request: RunRequest,
+        attachments: list[Attachment],
+        wes_request: dict[str, Any] | None,
+        resumes: Run | None = None,
+    ) -> Run:
         if attachments and not caller.may_upload:
             raise ForbiddenError(
                 f"{caller.name} is a {caller.role}: a launcher runs catalog workflows only; "
@@ -83,9 +124,11 @@ class RunService:
             engine=request.engine,
             params=params,
             tags=request.tags,
-            owner=caller.name,
+            owner=resumes.owner if resumes else caller.name,
             uploaded=bool(attachments),
             request=wes_request or {},
+            resumed_from=resumes.id if resumes else None,
+            reuses_work_of=resumes.work_id if resumes else None,
         )
         run = await self.store.create_run(run)
         await engine.launch(run, attachments)
@@ -150,6 +193,9 @@ class RunService:
         stored, _ = await self.store.read_log(run.id, 0, MAX_LOG_LINES)
         engine_lines, _ = await self.engine(run.engine).run_log(run, None)
         return stored + engine_lines
+
+    async def engine_stream(self, run: Run, stream: Stream) -> list[str]:
+        return await self.engine(run.engine).engine_stream(run, stream)
 
     def following(self, name: str) -> int:
         """How many logs the user follows now."""

@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     head_vcpus: int = Field(default=1, ge=1, le=16)
     head_memory_mib: int = Field(default=2048, ge=512)
     max_jobs: int = Field(default=20, ge=1, le=10_000, description="Rule jobs in flight per run")
+    spot_retries: int = Field(
+        default=9,
+        ge=0,
+        le=9,
+        description="How often Batch reruns a rule job's attempt lost to a Spot reclaim (the "
+        "executor's --batchflow-spot-retries, whose own default is 3): nobody watches a "
+        "service's run to resubmit what Spot took",
+    )
     catalog_dir: Path = Field(default=CATALOG, description="Folder of catalog workflows")
     reconcile_seconds: float = Field(default=5.0, gt=0, description="Reconciler interval")
     aws_max_attempts: int = Field(

@@ -3,9 +3,11 @@
 from collections.abc import Sequence
 from typing import Any
 
+from .storable import shown
+
 
 def describe_errors(errors: Sequence[Any], limit: int = 10) -> str:
     return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+        f"{'.'.join(shown(str(part)) for part in error['loc']) or 'body'}: {error['msg']}"
         for error in list(errors)[:limit]
     )

@@ -11,7 +11,7 @@ from moto.backends import get_backend
 from batchflow_aws import AwsError
 from batchflow_aws.calls import AwsCaller
 from batchflow_aws.jobdefs import DefinitionSpec, JobDefinitions
-from batchflow_aws.queues import QueuePlatforms
+from batchflow_aws.queues import JobQueues
 from batchflow_executor.jobspec import job_size, retry_strategy
 
 REGION = "eu-west-1"
@@ -101,14 +101,41 @@ def test_queue_platform_is_read_from_its_compute_environments(
 ) -> None:
     make_queue(moto_batch, f"queue-{compute_type.lower()}", compute_type)
 
-    found = QueuePlatforms(moto_batch, AwsCaller()).platform(f"queue-{compute_type.lower()}")
+    found = JobQueues(moto_batch, AwsCaller()).platform(f"queue-{compute_type.lower()}")
 
     assert found == platform
 
 
-def test_unknown_queue_is_a_clear_error(moto_batch) -> None:
-    with pytest.raises(AwsError, match="does not exist in this account and region"):
-        QueuePlatforms(moto_batch, AwsCaller()).platform("no-such-queue")
+def test_a_queue_is_described_with_its_state_and_largest_environment_once(moto_batch) -> None:
+    make_queue(moto_batch, "tasks", "SPOT")
+    queues = JobQueues(moto_batch, AwsCaller())
+    calls: list[str] = []
+    moto_batch.meta.events.register(
+        "before-call.batch.*", lambda model, **kwargs: calls.append(model.name)
+    )
+
+    described = queues.describe("tasks")
+    again = queues.describe("tasks")
+
+    assert described is again
+    assert (described.name, described.state, described.platform) == ("tasks", "ENABLED", "EC2")
+    assert described.max_vcpus == 16
+    assert [ce.compute_type for ce in described.compute_environments] == ["SPOT"]
+    assert calls == ["DescribeJobQueues", "DescribeComputeEnvironments"]
+
+
+def test_unknown_queue_is_a_clear_error_asked_for_once(moto_batch) -> None:
+    queues = JobQueues(moto_batch, AwsCaller())
+    calls: list[str] = []
+    moto_batch.meta.events.register(
+        "before-call.batch.*", lambda model, **kwargs: calls.append(model.name)
+    )
+
+    for _ in range(3):
+        with pytest.raises(AwsError, match="does not exist in this account and region"):
+            queues.platform("no-such-queue")
+
+    assert calls == ["DescribeJobQueues"]
 
 
 def test_submit_request_is_accepted_by_the_batch_api(moto_batch) -> None:

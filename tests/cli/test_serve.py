@@ -1,6 +1,8 @@
 """`batchflow serve`: where it may listen with and without authentication, and the admin
 password it makes for the embedded case."""
 
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from typer.testing import CliRunner
 import batchflow_local.embedded
 import batchflow_service.app
 from batchflow_cli.main import app
+from batchflow_local.state_dir import StateDir
 
 runner = CliRunner()
 
@@ -17,21 +20,39 @@ runner = CliRunner()
 class FakeLocalAws:
     endpoint = "http://127.0.0.1:4566"
 
+    def __init__(self, state_dir: Path, lease_grace_seconds: float, seen: dict[str, Any]):
+        seen.update(state_dir=state_dir, lease_grace_seconds=lease_grace_seconds)
+        self.state = StateDir(state_dir)
+        self.process = SimpleNamespace(pid=4321, adopted=False)
+
     def stop(self) -> None:
         pass
 
 
 @pytest.fixture
-def served(monkeypatch) -> dict[str, Any]:
+def served(monkeypatch, tmp_path) -> dict[str, Any]:
     """What `serve` would have served, and where, without serving it."""
     for name in ("BATCHFLOW_AUTH", "BATCHFLOW_ADMIN_PASSWORD", "BATCHFLOW_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(batchflow_local.embedded, "start_local_aws", FakeLocalAws)
-    monkeypatch.setattr(batchflow_service.app, "create_app", lambda settings: settings)
+
+    class FakeServer:
+        started = True
+
+        def __init__(self, config: uvicorn.Config) -> None:
+            seen.update(settings=config.app, host=config.host, port=config.port)
+
+        def run(self) -> None:
+            pass
+
     monkeypatch.setattr(
-        uvicorn, "run", lambda settings, **where: seen.update(settings=settings, **where)
+        batchflow_local.embedded,
+        "start_local_aws",
+        lambda state_dir, grace: FakeLocalAws(state_dir, grace, seen),
     )
+    monkeypatch.setattr(batchflow_service.app, "create_app", lambda settings: settings)
+    monkeypatch.setattr(uvicorn, "Server", FakeServer)
     return seen
 
 
@@ -98,3 +119,29 @@ def test_no_password_is_made_when_one_is_chosen_or_may_exist(served, environment
     assert "admin password" not in result.stdout
     made = served["settings"].admin_password
     assert made is None or made.get_secret_value() == "chosen-password"
+
+
+def test_the_local_aws_lives_in_the_user_data_directory_unless_told_otherwise(
+    served, tmp_path
+) -> None:
+    default = runner.invoke(app, ["serve"])
+    default_dir = served["state_dir"]
+    chosen = runner.invoke(app, ["serve", "--state-dir", str(tmp_path / "s"), "--lease-grace", "7"])
+
+    assert default.exit_code == 0, default.output
+    assert default_dir == tmp_path / "data" / "batchflow" / "local"
+    assert f"state dir {default_dir}, log {default_dir / 'local-aws.log'}" in default.stdout
+    assert chosen.exit_code == 0, chosen.output
+    assert served["state_dir"] == tmp_path / "s"
+    assert served["lease_grace_seconds"] == 7
+
+
+@pytest.mark.parametrize("option", [["--state-dir", "somewhere"], ["--lease-grace", "5"]])
+def test_local_aws_options_without_the_local_aws_are_refused(served, option) -> None:
+    result = runner.invoke(app, ["serve", "--no-local-aws", *option])
+
+    assert result.exit_code == 2
+    assert "are for the local AWS that serve runs; with --no-local-aws there is none" in (
+        result.stderr
+    )
+    assert served == {}

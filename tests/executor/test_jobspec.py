@@ -1,9 +1,14 @@
+import re
+
 import pytest
+from snakemake.common import mb_to_mib
 from snakemake_interface_common.exceptions import WorkflowError
 
 from batchflow_executor.jobspec import (
+    check_requests,
     ephemeral_storage_gib,
     job_size,
+    mb_for_mib,
     parse_tags,
     retry_strategy,
     rule_override,
@@ -48,13 +53,57 @@ def test_invalid_fargate_size_rounds_up_with_a_warning(threads, memory, expected
     assert "not a Fargate size" in size.warnings[0]
 
 
-def test_exact_fargate_sizes_refuse_and_say_what_would_fit() -> None:
+def as_snakemake_passes(mem_mb: int) -> dict[str, int]:
+    """What an executor receives for `mem_mb`: Snakemake adds mem_mib, which the executor reads."""
+    return {"mem_mb": mem_mb, "mem_mib": mb_to_mib(mem_mb)}
+
+
+def test_exact_fargate_sizes_refuse_and_the_advice_followed_literally_is_accepted() -> None:
     with pytest.raises(WorkflowError) as raised:
-        job_size(1, {"mem_mb": 3000}, "FARGATE", "exact")
+        job_size(1, as_snakemake_passes(3000), "FARGATE", "exact")
 
     message = str(raised.value)
+    assert "memory 2862 MiB (mem_mb=3000) with 1 vCPU" in message
     assert "2048-8192 MiB in 1024 MiB steps" in message
-    assert "mem_mb=3072" in message
+    threads, mem_mb = re.search(r"use threads=(\d+) and mem_mb=(\d+)", message).groups()
+    size = job_size(int(threads), as_snakemake_passes(int(mem_mb)), "FARGATE", "exact")
+    assert (size.vcpus, size.memory_mib) == (1, 3072)
+
+
+@pytest.mark.parametrize("mib", [512, 1024, 2048, 3072, 4096, 30720, 61440, 122880])
+def test_the_mem_mb_named_in_advice_is_the_smallest_that_gives_that_mib(mib) -> None:
+    assert mb_to_mib(mb_for_mib(mib)) == mib
+    assert mb_to_mib(mb_for_mib(mib) - 1) < mib
+
+
+@pytest.mark.parametrize(
+    ("threads", "resources", "named"),
+    [
+        (0, {}, "threads: 0"),
+        (-2, {}, "threads: -2"),
+        (1, {"mem_mb": 0, "mem_mib": 0}, "mem_mb=0"),
+        (1, {"mem_mb": -5, "mem_mib": -4}, "mem_mb=-5"),
+        (1, {"runtime": 0}, "runtime=0"),
+        (1, {"disk_mb": 0, "disk_mib": 0}, "disk_mb=0"),
+    ],
+)
+def test_zero_or_negative_requests_are_refused_and_the_advice_works(
+    threads, resources, named
+) -> None:
+    with pytest.raises(WorkflowError) as raised:
+        check_requests(threads, resources)
+
+    message = str(raised.value)
+    assert message.startswith(named)
+    advice = re.search(r"(threads: 1|(\w+)=(\d+))", message.split("such as ")[-1])
+    if advice.group(1) == "threads: 1":
+        threads = 1
+    else:
+        name, value = advice.group(2), int(advice.group(3))
+        resources = {name: value}
+        if name == "mem_mb":
+            resources = as_snakemake_passes(value)
+    check_requests(threads, resources)
 
 
 def test_fargate_refuses_what_it_cannot_run() -> None:

@@ -1,6 +1,7 @@
 """The executor's status loop: chunked DescribeJobs, failures with logs, missing jobs."""
 
 import asyncio
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -12,8 +13,11 @@ from throttler import Throttler
 
 from batchflow_aws.calls import AwsCaller
 from batchflow_aws.logs import read_log_from
+from batchflow_aws.queues import ComputeEnvironment, JobQueue
 from batchflow_executor.events import EventLog
 from batchflow_executor.executor import Executor
+from batchflow_executor.jobspec import JobSize
+from batchflow_executor.live_jobs import LiveJobs
 from batchflow_executor.settings import ExecutorSettings
 
 from ..offline_aws import offline_client
@@ -36,6 +40,7 @@ def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     bare.batch, bare.logs = offline_client("batch"), offline_client("logs")
     bare.events = EventLog(tmp_path / "events.jsonl")
     bare.status_rate_limiter = Throttler(rate_limit=1000, period=1)
+    bare.live = LiveJobs(bare._terminate, 2, lambda error: None)
     bare.recorder = Recorder()
     bare.report_job_success = lambda info: bare.recorder.successes.append(info.external_jobid)
     bare.report_job_error = lambda info, msg=None, aux_logs=(): bare.recorder.errors.append(
@@ -44,10 +49,10 @@ def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     return bare
 
 
-def submitted(job_id: str, jobid: int = 1) -> SubmittedJobInfo:
+def submitted(job_id: str, jobid: int = 1, **aux: Any) -> SubmittedJobInfo:
     job = SimpleNamespace(name="align", jobid=jobid, attempt=1, wildcards=None)
     return SubmittedJobInfo(
-        job, external_jobid=job_id, aux={"missing_since": None, "running": False}
+        job, external_jobid=job_id, aux={"missing_since": None, "running": False, **aux}
     )
 
 
@@ -97,6 +102,52 @@ def test_succeeded_jobs_are_reported_and_leave_the_active_list(executor) -> None
 
     assert [info.external_jobid for info in active] == ["busy"]
     assert executor.recorder.successes == ["done"]
+    events = [json.loads(line) for line in Path("events.jsonl").read_text().splitlines()]
+    [succeeded] = [event for event in events if event["event"] == "succeeded"]
+    assert (succeeded["batch_job_id"], succeeded["exit_code"]) == ("done", 0)
+
+
+def test_a_job_batch_can_never_place_fails_at_once_and_is_terminated(executor) -> None:
+    reason = (
+        "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement "
+        "(vCPU/memory/GPU) is higher than that can be met by the CE(s) attached to the job queue."
+    )
+    queue = JobQueue("local", "ENABLED", "VALID", (ComputeEnvironment("ce", "EC2", 8, "ENABLED"),))
+    size = JobSize(1, 38147, memory_asked="mem_mb=40000")
+    job = submitted("too-big", size=size, queue=queue)
+    executor.live.add("too-big")
+    with Stubber(executor.batch) as stubber:
+        stubber.add_response(
+            "describe_jobs", {"jobs": [described("too-big", "RUNNABLE", statusReason=reason)]}
+        )
+        stubber.add_response(
+            "terminate_job", {}, {"jobId": "too-big", "reason": f"batchflow: {reason}"}
+        )
+
+        active = still_active(executor, [job])
+
+        stubber.assert_no_pending_responses()
+    [(_, message, _)] = executor.recorder.errors
+    assert active == []
+    assert len(executor.live) == 0
+    assert reason in message
+    assert "38147 MiB of memory (mem_mb=40000)" in message
+    assert "within the 8 vCPUs" in message
+    [event] = [json.loads(line) for line in Path("events.jsonl").read_text().splitlines()]
+    assert (event["event"], event["status_reason"]) == ("failed", reason)
+
+
+def test_a_job_waiting_for_capacity_is_left_waiting(executor) -> None:
+    waiting = described(
+        "queued", "RUNNABLE", statusReason="CAPACITY:INSUFFICIENT_INSTANCE_CAPACITY"
+    )
+    with Stubber(executor.batch) as stubber:
+        stubber.add_response("describe_jobs", {"jobs": [waiting]})
+
+        active = still_active(executor, [submitted("queued")])
+
+    assert [info.external_jobid for info in active] == ["queued"]
+    assert executor.recorder.errors == []
 
 
 def test_failed_job_error_carries_reason_exit_code_and_log_tail(executor, tmp_path) -> None:

@@ -2,92 +2,13 @@
 
 import json
 import math
-import os
-import shutil
-import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-PROFILE = REPOSITORY / "workflows" / "profiles" / "local"
-WORKFLOWS = Path(__file__).parent / "workflows"
-ACTIVE = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
-POLL_SECONDS = 5  # the local profile's seconds-between-status-checks
+from .workflow_runs import POLL_SECONDS, Run
 
 pytestmark = pytest.mark.slow
-
-
-class Run:
-    """One workflow copied to a fresh directory, run with the local profile."""
-
-    def __init__(self, name: str, tmp_path: Path, environment: dict[str, str]) -> None:
-        self.workdir = tmp_path / name
-        shutil.copytree(WORKFLOWS / name, self.workdir)
-        self.prefix = f"work/{name}-{uuid.uuid4().hex[:8]}"
-        self.events_file = self.workdir / "events.jsonl"
-        base = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        self.environment = {**base, **environment}
-
-    def command(self, *args: str) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "snakemake",
-            "--profile",
-            str(PROFILE),
-            "--default-storage-prefix",
-            f"s3://batchflow-local/{self.prefix}",
-            "--batchflow-events-file",
-            str(self.events_file),
-            *args,
-        ]
-
-    def run(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            self.command(*args),
-            cwd=self.workdir,
-            env=self.environment,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """Runs in the background; its output goes to `output.log` (a pipe could fill up)."""
-        with (self.workdir / "output.log").open("w") as output:
-            return subprocess.Popen(
-                self.command(*args),
-                cwd=self.workdir,
-                env=self.environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
-
-    def output(self) -> str:
-        return (self.workdir / "output.log").read_text()[-3000:]
-
-    def events(self) -> list[dict[str, Any]]:
-        if not self.events_file.exists():
-            return []
-        return [json.loads(line) for line in self.events_file.read_text().splitlines()]
-
-    def wait_for_events(self, kind: str, count: int, timeout: float = 120) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while True:
-            found = [e for e in self.events() if e["event"] == kind]
-            if len(found) >= count:
-                return found
-            assert time.monotonic() < deadline, f"only {len(found)} {kind} events after {timeout} s"
-            time.sleep(0.2)
 
 
 def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
@@ -117,16 +38,7 @@ def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
     square = next(e for e in events if e["rule"] == "square" and e["event"] == "succeeded")
     assert set(square["wildcards"]) == {"i"}
     assert square["stopped_at"] >= square["started_at"]
-
-
-@pytest.fixture
-def bucket_kept(s3) -> Iterator[None]:
-    """Snakemake removes a failed job's outputs, and the S3 storage plugin then deletes the
-    bucket if that left it empty: put it back for the tests that share it."""
-    yield
-    buckets = {bucket["Name"] for bucket in s3.list_buckets()["Buckets"]}
-    if "batchflow-local" not in buckets:
-        s3.create_bucket(Bucket="batchflow-local")
+    assert {e["exit_code"] for e in events if e["event"] == "succeeded"} == {0}
 
 
 def test_failing_rule_shows_its_log_tail_and_keeps_the_whole_log(
@@ -186,18 +98,3 @@ def test_throttling_a_fifth_of_calls_does_not_fail_the_run(
     assert result.returncode == 0, result.stderr[-3000:]
     throttled = admin.get("/stats").json()["throttled"]
     assert sum(throttled.values()) > 0
-
-
-def test_sigint_leaves_no_job_queued_or_running(tmp_path, aws_environment, batch) -> None:
-    run = Run("sleepy", tmp_path, aws_environment)
-    process = run.start("--config", "count=3", "seconds=600")
-    submitted = run.wait_for_events("submitted", 3)
-    run.wait_for_events("running", 1)
-
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=120)
-
-    ids = [event["batch_job_id"] for event in submitted]
-    jobs = batch.describe_jobs(jobs=ids)["jobs"]
-    assert [job["status"] for job in jobs if job["status"] in ACTIVE] == []
-    assert {job["statusReason"] for job in jobs} == {"Cancelled by Snakemake"}

@@ -3,6 +3,7 @@
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -205,19 +206,30 @@ def test_sigterm_stops_the_server_and_its_jobs(local_process, tmp_path) -> None:
     assert not Path(f"/proc/{job_pid}").exists()
 
 
-def test_an_embedded_local_aws_removes_its_scratch_folder_when_it_stops() -> None:
+def test_an_embedded_local_aws_in_a_scratch_state_dir_removes_it_when_it_stops(tmp_path) -> None:
     script = textwrap.dedent(
         """
+        import os, sys
+        from pathlib import Path
         from batchflow_local.embedded import start_local_aws
-        server = start_local_aws()
-        print(server.config.workdir, server.config.workdir.is_dir(), flush=True)
-        server.stop()
+        local = start_local_aws(Path(sys.argv[1]), 30, scratch=True)
+        print(local.endpoint, local.process.pid, (local.state.workdir).is_dir(), flush=True)
+        print(os.environ["AWS_ENDPOINT_URL"] == local.endpoint, flush=True)
+        local.stop()
         """
     )
+    state_dir = tmp_path / "scratch-state"
     printed = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", script, str(state_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     ).stdout.split()
 
-    assert printed[1] == "True"
-    assert Path(printed[0]).name.startswith("batchflow-local-")
-    assert not Path(printed[0]).exists()
+    endpoint, pid = printed[0], int(printed[1])
+    assert printed[2:] == ["True", "True"]
+    assert not state_dir.exists()
+    assert not Path(f"/proc/{pid}").exists(), "it started the local AWS, and waited for its end"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", int(endpoint.rsplit(":", 1)[1])), timeout=2)

@@ -120,6 +120,26 @@ def test_spot_reclaim_rate_interrupts_attempts_after_the_delay(batch, faults, su
     ] * 2
 
 
+def test_spot_reclaims_hit_only_the_queues_named(batch, faults, shell_job, spot_queue) -> None:
+    faults(spot_reclaim_rate=1.0, spot_reclaim_after_seconds=0.2, spot_reclaim_queues=[spot_queue])
+    jobs = {
+        queue: batch.submit_job(
+            jobName=f"on-{queue}",
+            jobQueue=queue,
+            jobDefinition=shell_job,
+            containerOverrides={"command": ["sleep", "1"]},
+        )["jobId"]
+        for queue in ("local", spot_queue)
+    }
+
+    on_demand = wait_for(batch, jobs["local"], timeout=10)
+    spot = wait_for(batch, jobs[spot_queue], timeout=10)
+
+    assert on_demand["status"] == "SUCCEEDED"
+    assert spot["status"] == "FAILED"
+    assert spot["statusReason"].startswith(SPOT_REASON_PREFIX)
+
+
 def test_fault_settings_are_validated(admin) -> None:
     bad_rate = admin.put("/faults", json={"throttle_rate": 2})
     unknown = admin.put("/faults", json={"explode": True})

@@ -158,3 +158,40 @@ def test_describe_log_groups_by_prefix(logs, stream) -> None:
 
     found = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
     assert [g["logGroupName"] for g in found] == [group]
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        ("describe_log_streams", {}),
+        ("filter_log_events", {}),
+        ("get_log_events", {"logStreamName": "main"}),
+    ],
+    ids=lambda read: read[0],
+)
+def test_a_read_without_a_log_group_is_an_invalid_parameter(logs, read) -> None:
+    operation, params = read
+
+    with pytest.raises(ClientError) as raised:
+        getattr(logs, operation)(**params)
+
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert "logGroupName or logGroupIdentifier" in raised.value.response["Error"]["Message"]
+
+
+def test_reads_find_the_group_by_identifier_name_or_arn(logs, stream) -> None:
+    group, name = stream
+    [described] = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+
+    by_name = logs.describe_log_streams(logGroupIdentifier=group)["logStreams"]
+    by_arn = logs.get_log_events(
+        logGroupIdentifier=described["logGroupArn"], logStreamName=name, limit=1
+    )["events"]
+    both = code_of(
+        logs.filter_log_events, logGroupName=group, logGroupIdentifier=described["logGroupArn"]
+    )
+
+    assert [s["logStreamName"] for s in by_name] == [name]
+    assert [e["message"] for e in by_arn] == ["line 9"]
+    assert both == "InvalidParameterException"

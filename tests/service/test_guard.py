@@ -102,7 +102,7 @@ def test_urls_in_answers_come_from_the_public_url(client: TestClient) -> None:
     body = {"workflow": "demo", "engine": "mock", "params": {"delay_seconds": 0}}
     run_id = client.post("/runs", json=body).json()["id"]
     run_log = client.get(f"/ga4gh/wes/v1/runs/{run_id}").json()
-    assert run_log["run_log"]["stdout"] == f"{PUBLIC_URL}/runs/{run_id}/logs?format=text"
+    assert run_log["run_log"]["stdout"] == f"{PUBLIC_URL}/runs/{run_id}/logs/stdout?format=text"
     assert run_log["task_logs_url"].startswith(f"{PUBLIC_URL}/ga4gh/wes/v1/runs/")
     info = client.get("/ga4gh/wes/v1/service-info").json()
     assert info["auth_instructions_url"].startswith(PUBLIC_URL)

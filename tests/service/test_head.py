@@ -36,6 +36,17 @@ def test_roles_are_passed_on_only_when_given() -> None:
     assert "--execution-role" not in cli
 
 
+def test_spot_and_storage_retries_reach_snakemake_and_through_it_every_rule_job() -> None:
+    job = dataclasses.replace(JOB, spot_retries=9)
+
+    command = job.snakemake_command()
+    cli = job.cli_command()
+
+    assert command[command.index("--batchflow-spot-retries") + 1] == "9"
+    assert command[command.index("--storage-s3-retries") + 1] == "9"
+    assert cli[cli.index("--spot-retries") + 1] == "9"
+
+
 def test_the_last_error_a_head_printed_is_found_with_its_message() -> None:
     from batchflow_service.engines.batch_head import last_error
 

@@ -325,6 +325,11 @@ def test_events_without_the_runs_token_are_refused(memory_service, who, status, 
         ({"event": "process_started", "trace": None}, 422, "must carry the task's trace"),
         ({"runName": "batchflow-someone-else"}, 400, "is not run"),
         ({"trace": {"task_id": 1, "status": "NEW", "process": "P", "name": "P"}}, 200, ""),
+        (
+            {"trace": {"task_id": 1, "status": "NEW", "process": "P", "name": "P\x00"}},
+            400,
+            "trace.name: text may not contain NUL",
+        ),
     ],
 )
 def test_malformed_events_are_client_errors(memory_service, body, status, fragment) -> None:

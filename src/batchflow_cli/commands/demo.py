@@ -7,6 +7,11 @@ import typer
 
 from ..exits import ExitCode, fail, service_errors_reported
 from ..options import Params, parse_params
+from ..termination import sigterm_exits
+
+SIGTERM_EXIT_CODE = 143
+"""128 + SIGTERM, as a shell reports a command ended by it: the demo stopped everything it
+started, but its run did not finish."""
 
 
 def demo(
@@ -30,7 +35,7 @@ def demo(
 
     params = parse_params(param, None)
     try:
-        with service_errors_reported():
+        with sigterm_exits(SIGTERM_EXIT_CODE), service_errors_reported():
             code = run_demo(workflow, params, Console(soft_wrap=True), results)
     except UnknownWorkflowError as error:
         fail(f"batchflow demo: {error}", ExitCode.NOT_FOUND)

@@ -14,6 +14,9 @@ def head(
     task_queue: Annotated[str, typer.Option(help="Job queue for rule jobs.")],
     task_image: Annotated[str, typer.Option(help="Image for rule jobs.")],
     jobs: Annotated[int, typer.Option(min=1, help="Rule jobs in flight at once.")] = 20,
+    spot_retries: Annotated[
+        int, typer.Option(min=0, max=9, help="Reruns of a rule job's attempt lost to Spot.")
+    ] = 3,
     snakefile: Annotated[str, typer.Option(help="The Snakefile, relative to the workflow.")] = (
         "Snakefile"
     ),
@@ -30,6 +33,7 @@ def head(
         task_queue=task_queue,
         task_image=task_image,
         jobs=jobs,
+        spot_retries=spot_retries,
         snakefile=snakefile,
         task_role=task_role,
         execution_role=execution_role,

@@ -33,9 +33,17 @@ def local(
     workdir: Annotated[
         Path | None,
         typer.Option(
-            help="Where job attempts get scratch directories (kept); default: a temp dir."
+            help="Where job attempts get scratch directories and the state is kept, found "
+            "again by the next start on it; default: a temp dir, removed at exit."
         ),
     ] = None,
+    persist: Annotated[
+        bool,
+        typer.Option(
+            help="Keep S3, Batch and Logs state in --workdir (under state/) and load it at "
+            "start; --no-persist keeps it in memory only."
+        ),
+    ] = True,
     region: Annotated[str, typer.Option(help="Region reported in ARNs.")] = "us-east-1",
     vcpus: Annotated[
         int, typer.Option(min=1, help="vCPUs of the `local` compute environment.")
@@ -65,6 +73,7 @@ def local(
 
     Clients must sign with the credentials it prints, which are new at every start."""
     from batchflow_local.faults import FaultSettings
+    from batchflow_local.persistence.database import StateError
     from batchflow_local.server import LocalAwsServer, NotLoopbackError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -78,10 +87,11 @@ def local(
         memory_mib=memory_mib,
         stop_timeout_seconds=stop_timeout,
         timeout_scale=timeout_scale,
+        persist=persist and workdir is not None,
     )
     try:
         server = LocalAwsServer(config)
-    except (NotLoopbackError, OSError) as error:
+    except (NotLoopbackError, OSError, StateError) as error:
         typer.echo(f"batchflow local: {error}", err=True)
         raise typer.Exit(ExitCode.USAGE) from None
     server.local.faults.configure(

@@ -1,4 +1,4 @@
-"""`batchflow runs`: list, inspect, follow, cancel and download runs at the service."""
+"""`batchflow runs`: list, inspect, follow, cancel, resume and download runs at the service."""
 
 import json
 from pathlib import Path
@@ -12,11 +12,21 @@ from ..client import ServiceClient
 from ..credentials import credential_for
 from ..display import run_summary, task_table
 from ..download import DownloadError, download_run
-from ..exits import fail, service_errors_reported
-from ..options import DEFAULT_URL, HELP_OPTIONS, JsonOutput, ServiceUrl
+from ..exits import ExitCode, fail, service_errors_reported
+from ..options import (
+    DEFAULT_URL,
+    HELP_OPTIONS,
+    JsonOutput,
+    Params,
+    ServiceUrl,
+    Tags,
+    parse_pairs,
+    parse_params,
+)
+from ..progress import follow
 
 app = typer.Typer(
-    help="List, inspect, follow, cancel and download runs at the service.",
+    help="List, inspect, follow, cancel, resume and download runs at the service.",
     no_args_is_help=True,
     context_settings=HELP_OPTIONS,
 )
@@ -59,6 +69,36 @@ def cancel(run_id: str, url: ServiceUrl = DEFAULT_URL) -> None:
     """Cancel a run; its Batch jobs are terminated. Prints its state."""
     with service_errors_reported(), ServiceClient(url, credential=credential_for(url)) as client:
         typer.echo(client.cancel(run_id)["state"])
+
+
+@app.command()
+def resume(
+    run_id: str,
+    param: Params = [],  # noqa: B006 - typer reads the default, never mutates it
+    params_file: Annotated[
+        Path | None, typer.Option(help="A JSON object of parameters to change.", exists=True)
+    ] = None,
+    tag: Tags = [],  # noqa: B006
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="Follow the new run with a progress bar until it ends; exit 1 unless COMPLETE."
+        ),
+    ] = False,
+    url: ServiceUrl = DEFAULT_URL,
+) -> None:
+    """Resume a run that failed or was canceled: a new run reuses its finished work and reruns
+    only what failed or is missing; each --param replaces the old run's value. Prints the new
+    run's id (and with --wait, the state it ended in)."""
+    params, tags = parse_params(param, params_file), parse_pairs(tag, "--tag")
+    with service_errors_reported(), ServiceClient(url, credential=credential_for(url)) as client:
+        run = client.resume(run_id, params, tags)
+        typer.echo(run["id"])
+        if wait:
+            final = follow(client, run["id"], Console(stderr=True))
+            typer.echo(final["state"])
+            if final["state"] != "COMPLETE":
+                raise typer.Exit(ExitCode.FAILED)
 
 
 @app.command()

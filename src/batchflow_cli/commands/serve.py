@@ -1,14 +1,18 @@
 """`batchflow serve`: the run service's REST and GA4GH WES APIs."""
 
+import contextlib
 import logging
 import secrets
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..exits import ExitCode, fail
+from ..termination import sigterm_exits
 
 if TYPE_CHECKING:
+    from batchflow_local.embedded import EmbeddedLocalAws
     from batchflow_service.settings import Settings
 
 
@@ -18,20 +22,45 @@ def serve(
     local_aws: Annotated[
         bool,
         typer.Option(
-            help="Start the local AWS in this process (the default), or use the standard AWS "
-            "configuration (--no-local-aws: a deployed stack, or a separate `batchflow local`)."
+            help="Run the local AWS for this service (the default): take over the one in "
+            "--state-dir, or start one there. --no-local-aws: use the standard AWS "
+            "configuration (a deployed stack, or a separate `batchflow local`)."
         ),
     ] = True,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the local AWS keeps what outlives a restart of `serve` (its work "
+            "directory, endpoint file and log); default: the user data directory's "
+            "batchflow/local (~/.local/share/batchflow/local on Linux).",
+            show_default=False,
+        ),
+    ] = None,
+    lease_grace: Annotated[
+        float | None,
+        typer.Option(
+            min=1,
+            help="Seconds the local AWS keeps its jobs running after `serve` died without "
+            "stopping it (SIGKILL, a crash), for a restarted `serve` to take them over; then "
+            "it ends them and exits. Default: 300.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Serve the run service's REST and GA4GH WES APIs."""
     import uvicorn
     from pydantic import SecretStr
 
-    from batchflow_local.embedded import start_local_aws
     from batchflow_local.server import NotLoopbackError, loopback_address
     from batchflow_service.app import create_app
     from batchflow_service.settings import Settings
 
+    if not local_aws and (state_dir is not None or lease_grace is not None):
+        fail(
+            "batchflow serve: --state-dir and --lease-grace are for the local AWS that serve "
+            "runs; with --no-local-aws there is none. Drop them, or drop --no-local-aws.",
+            ExitCode.USAGE,
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         settings = Settings()
@@ -67,18 +96,55 @@ def serve(
             f"admin password: {password} (shown once; set BATCHFLOW_ADMIN_PASSWORD to choose "
             f"it); log in with `batchflow login --url http://{where}:{port} --username admin`"
         )
-    local = start_local_aws() if local_aws else None
-    if local is not None:
-        typer.echo(f"local AWS at {local.endpoint}")
-    try:
+    with sigterm_exits(0):
+        local = _start_local_aws(state_dir, lease_grace) if local_aws else None
+        server: uvicorn.Server | None = None
         try:
-            service = create_app(settings)
-        except ValueError as error:
-            fail(f"batchflow: {error}")
-        uvicorn.run(service, host=host, port=port, log_level="info")
-    finally:
-        if local is not None:
-            local.stop()
+            try:
+                service = create_app(settings)
+            except ValueError as error:
+                fail(f"batchflow: {error}")
+            server = uvicorn.Server(uvicorn.Config(service, host=host, port=port, log_level="info"))
+            with contextlib.suppress(KeyboardInterrupt):
+                server.run()
+        finally:
+            if local is not None:
+                _stop_or_release(local, served=server is not None and server.started)
+    if server is None or not server.started:
+        raise typer.Exit(ExitCode.FAILED)
+
+
+def _start_local_aws(state_dir: Path | None, lease_grace: float | None) -> "EmbeddedLocalAws":
+    from batchflow_local.embedded import DEFAULT_LEASE_GRACE_SECONDS, start_local_aws
+    from batchflow_local.state_dir import StateDirError, default_state_dir
+    from batchflow_local.supervisor import LocalAwsUnavailableError
+
+    try:
+        local = start_local_aws(
+            state_dir or default_state_dir(), lease_grace or DEFAULT_LEASE_GRACE_SECONDS
+        )
+    except (StateDirError, LocalAwsUnavailableError) as error:
+        fail(f"batchflow serve: {error}")
+    found = "already running, taken over" if local.process.adopted else "started"
+    typer.echo(
+        f"local AWS at {local.endpoint} (pid {local.process.pid}, {found}); state dir "
+        f"{local.state.path}, log {local.state.log_file}"
+    )
+    return local
+
+
+def _stop_or_release(local: "EmbeddedLocalAws", served: bool) -> None:
+    """Stops the local AWS and its jobs; but one this serve took over and never served (it
+    failed to start) is left to its lease, so a mistake in a restart loses no run."""
+    if served or not local.process.adopted:
+        local.stop()
+    else:
+        local.release()
+        typer.echo(
+            f"batchflow serve: left the local AWS (pid {local.process.pid}) running; it ends "
+            "its jobs and exits unless a `batchflow serve` takes it over within its lease",
+            err=True,
+        )
 
 
 def _admin_created_here(settings: "Settings") -> bool:

@@ -8,8 +8,9 @@ from ..auth.authenticator import LoginFailedError, LoginThrottledError
 from ..auth.models import AccessToken
 from ..models import ErrorResponse
 from .deps import AuthenticatorDep
+from .storable_input import StorableInputRoute
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=StorableInputRoute)
 
 
 @router.post(

@@ -19,12 +19,14 @@ from batchflow_aws import AwsError
 
 from ..auth.oidc import OidcUnavailableError
 from ..engines import EngineError
+from ..resume import RunNotResumableError
 from ..runs import ForbiddenError, NotFoundError, RunEndedError, TooManyFollowsError
 from ..states import InvalidTransitionError
-from ..store import RunNotFoundError, UserExistsError, UserNotFoundError
+from ..store import RunNotFoundError, UserExistsError, UserNotFoundError, WorkPrefixBusyError
 from ..validation import describe_errors
 from . import wes
 from .pages import BadPageTokenError
+from .storable_input import UnstorableInputError
 
 ERROR_STATUSES: dict[type[Exception], int] = {
     RunNotFoundError: 404,
@@ -39,6 +41,8 @@ ERROR_STATUSES: dict[type[Exception], int] = {
     EngineError: 400,
     InvalidTransitionError: 409,
     RunEndedError: 409,
+    RunNotResumableError: 409,
+    WorkPrefixBusyError: 409,
 }
 
 
@@ -66,7 +70,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if request.url.path.startswith(wes.PREFIX):
             status = wes.invalid_request_status(request.url.path)
             return error_response(status, describe_errors(error.errors(), limit=100))
-        return await request_validation_exception_handler(request, error)
+        try:
+            return await request_validation_exception_handler(request, error)
+        except (UnicodeError, ValueError):  # it echoes an input no JSON answer can carry
+            return error_response(422, describe_errors(error.errors(), limit=100))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
@@ -74,6 +81,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(app, request.scope))
         return error_response(error.status_code, str(error.detail), headers)
+
+    @app.exception_handler(UnstorableInputError)
+    async def unstorable_input(request: Request, error: UnstorableInputError) -> JSONResponse:
+        status = 400
+        if request.url.path.startswith(wes.PREFIX):
+            status = wes.invalid_request_status(request.url.path)
+        return error_response(status, str(error.detail))
 
     @app.exception_handler(AwsError)
     async def aws_error(request: Request, error: AwsError) -> JSONResponse:

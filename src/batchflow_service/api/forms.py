@@ -7,6 +7,7 @@ from fastapi import HTTPException, Request
 from starlette.datastructures import FormData, UploadFile
 
 from ..attachments import Attachment, AttachmentError, check_attachments
+from .storable_input import refuse_unstorable
 
 FORM_LIMITS = {"max_files": 200, "max_fields": 50, "max_part_size": 1024 * 1024}
 
@@ -16,6 +17,8 @@ async def read_form(request: Request, what: str) -> FormData:
         raise HTTPException(400, f"{what} takes multipart/form-data")
     try:
         return await request.form(**FORM_LIMITS)
+    except HTTPException:
+        raise
     except Exception as error:  # python-multipart reports malformed bodies in several ways
         raise HTTPException(400, f"the form could not be read: {error}") from None
 
@@ -34,6 +37,7 @@ def json_object(form: FormData, field: str) -> dict[str, Any]:
         raise HTTPException(400, f"{field} nests too deeply") from None
     if not isinstance(value, dict):
         raise HTTPException(400, f"{field} must be a JSON object")
+    refuse_unstorable(value, field)
     return value
 
 

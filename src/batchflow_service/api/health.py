@@ -9,8 +9,9 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, gen
 from ..auth.authenticator import Authenticator
 from ..models import ErrorResponse
 from .deps import SettingsDep, StoreDep, bearer, current_identity, get_authenticator
+from .storable_input import StorableInputRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=StorableInputRoute)
 
 
 @router.get("/healthz")

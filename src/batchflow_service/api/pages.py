@@ -6,6 +6,8 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ..storable import is_storable
+
 
 class BadPageTokenError(ValueError):
     pass
@@ -22,7 +24,11 @@ def decode(token: str, *keys: str) -> dict[str, Any]:
         raise BadPageTokenError(
             f"page_token {token[:64]!r} is not a token this service issued"
         ) from None
-    if not isinstance(cursor, dict) or any(not isinstance(cursor.get(k), str) for k in keys):
+    if (
+        not isinstance(cursor, dict)
+        or any(not isinstance(cursor.get(k), str) for k in keys)
+        or not is_storable(cursor)
+    ):
         raise BadPageTokenError(f"page_token {token[:64]!r} is not a token this service issued")
     return cursor
 

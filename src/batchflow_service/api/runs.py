@@ -10,11 +10,13 @@ from pydantic import ValidationError
 from ..attachments import Attachment
 from ..auth.identity import InvalidTokenError
 from ..auth.oidc import OidcUnavailableError
-from ..models import ErrorResponse, LogPage, Run, RunPage, RunRequest, TaskPage
+from ..engines.base import Stream
+from ..models import ErrorResponse, LogPage, ResumeRequest, Run, RunPage, RunRequest, TaskPage
 from ..states import FINAL_STATES, RunState
 from ..validation import describe_errors
 from . import forms
 from .deps import AuthenticatorDep, CurrentUser, RunDep, RunsDep, bearer
+from .storable_input import StorableInputRoute
 
 NOT_FOUND = {
     404: {"model": ErrorResponse, "description": "No run with this id that the caller may see"}
@@ -27,6 +29,7 @@ AWS_FAILED = {
 }
 router = APIRouter(
     prefix="/runs",
+    route_class=StorableInputRoute,
     tags=["runs"],
     responses={401: {"model": ErrorResponse, "description": "No valid bearer token"}},
 )
@@ -236,6 +239,47 @@ async def read_task_log(
 )
 async def cancel_run(run_id: str, runs: RunsDep, caller: CurrentUser) -> Run:
     return await runs.cancel(caller, run_id)
+
+
+@router.post(
+    "/{run_id}/resume",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **NOT_FOUND,
+        **FORBIDDEN,
+        **BAD_REQUEST,
+        409: {
+            "model": ErrorResponse,
+            "description": "The run has not ended, or completed, or a resume of it is active",
+        },
+    },
+)
+async def resume_run(
+    run_id: str, runs: RunsDep, caller: CurrentUser, changes: ResumeRequest | None = None
+) -> Run:
+    """Start a new run of an ended run that did not complete, reusing its work prefix so that
+    only what failed or is missing runs again; `params` given replace the old run's."""
+    return await runs.resume(caller, run_id, changes or ResumeRequest())
+
+
+@router.get(
+    "/{run_id}/logs/{stream}",
+    responses={200: {"content": {"text/plain": {}}}, **NOT_FOUND, **AWS_FAILED},
+)
+async def read_engine_stream(
+    run: RunDep,
+    runs: RunsDep,
+    stream: Stream,
+    format: Annotated[
+        Literal["json", "text"], Query(description="text: the lines as plain text")
+    ] = "json",
+) -> Any:
+    """The workflow engine's own stdout or stderr, each apart (Snakemake writes its log to
+    stderr); updated every few seconds while the run is running."""
+    lines = await runs.engine_stream(run, stream)
+    if format == "text":
+        return PlainTextResponse("".join(f"{line}\n" for line in lines))
+    return LogPage(lines=lines, next_offset=len(lines), complete=run.state in FINAL_STATES)
 
 
 @router.get("/{run_id}/outputs", responses=NOT_FOUND)

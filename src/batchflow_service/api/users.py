@@ -11,9 +11,11 @@ from ..auth.roles import Role
 from ..models import ErrorResponse
 from ..store import RunStore
 from .deps import AdminUser, AuthenticatorDep, CurrentUser, StoreDep
+from .storable_input import StorableInputRoute
 
 router = APIRouter(
     prefix="/users",
+    route_class=StorableInputRoute,
     tags=["users"],
     responses={
         400: {"model": ErrorResponse, "description": "A body that is not JSON"},

@@ -16,8 +16,9 @@ from ..engines.nextflow.tokens import token_matches
 from ..models import ErrorResponse
 from ..validation import describe_errors
 from .deps import EnginesDep, StoreDep
+from .storable_input import StorableInputRoute, refuse_unstorable
 
-router = APIRouter(prefix="/nextflow", tags=["nextflow"])
+router = APIRouter(prefix="/nextflow", tags=["nextflow"], route_class=StorableInputRoute)
 MAX_TOKEN_LENGTH = 256
 
 
@@ -81,4 +82,5 @@ async def receive_event(
     except ValidationError as error:
         problems = describe_errors(error.errors(), limit=5)
         raise HTTPException(422, f"not an nf-weblog event: {problems}") from None
+    refuse_unstorable(event.model_dump(by_alias=True), "")
     return await engine.record_event(run, event)

@@ -6,11 +6,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import ValidationError
 
-from ..models import Run, RunRequest, Task
+from ..auth.identity import Identity
+from ..models import ResumeRequest, Run, RunRequest, Task
+from ..resume import RESUME_TAG
+from ..runs import RunService
 from ..settings import Settings
+from ..store import RunNotFoundError
 from ..version import installed_version
 from . import forms, pages
 from .deps import CurrentUser, EnginesDep, RunDep, RunsDep, SettingsDep, StoreDep
+from .storable_input import SpecifiedInputRoute
 from .wes_models import (
     DefaultWorkflowEngineParameter,
     Log,
@@ -59,7 +64,7 @@ NOT_FOUND = _error(404, "The requested run or task was not found")
 BAD_REQUEST = _error(400, "The request is malformed")
 UNAUTHORIZED = _error(401, "No valid bearer token")
 FORBIDDEN = _error(403, "The caller's role does not allow it")
-router = APIRouter(prefix=PREFIX, tags=["GA4GH WES 1.1"])
+router = APIRouter(prefix=PREFIX, tags=["GA4GH WES 1.1"], route_class=SpecifiedInputRoute)
 
 RUN_FORM = {
     "requestBody": {
@@ -181,7 +186,7 @@ async def list_runs(
                 state=run.state,
                 start_time=_time(run.started_at),
                 end_time=_time(run.ended_at),
-                tags=run.tags,
+                tags=wes_tags(run),
             )
             for run in runs
         ],
@@ -216,6 +221,10 @@ async def run_workflow(request: Request, runs: RunsDep, caller: CurrentUser) -> 
         )
     finally:
         await form.close()
+    resumed = wes_request.tags.get(RESUME_TAG)
+    if resumed is not None:
+        run = await _resume(runs, caller, resumed, wes_request, engine, bool(attachments))
+        return RunId(run_id=run.id)
     try:
         run_request = RunRequest(
             workflow=workflow_url,
@@ -229,6 +238,46 @@ async def run_workflow(request: Request, runs: RunsDep, caller: CurrentUser) -> 
     return RunId(run_id=run.id)
 
 
+async def _resume(
+    runs: RunService,
+    caller: Identity,
+    run_id: str,
+    wes_request: WesRunRequest,
+    engine: str,
+    attached: bool,
+) -> Run:
+    """RunWorkflow with tag batchflow:resume_from=RUN_ID: a resume of that run (resume.py),
+    with the request's workflow_params changing the old run's."""
+    if attached:
+        raise HTTPException(
+            400,
+            f"tag {RESUME_TAG} resumes run {run_id[:64]} with its own workflow files; send no "
+            "workflow_attachment",
+        )
+    try:
+        changes = ResumeRequest(params=wes_request.workflow_params, tags=wes_request.tags)
+        return await runs.resume(
+            caller,
+            run_id,
+            changes,
+            wes_request.model_dump(),
+            workflow=(engine, wes_request.workflow_url),
+        )
+    except ValidationError as error:
+        raise HTTPException(400, f"invalid resume request: {error.errors()[0]['msg']}") from None
+    except RunNotFoundError:
+        raise HTTPException(
+            400, f"tag {RESUME_TAG} names run {run_id[:64]!r}, which is not one you may see"
+        ) from None
+
+
+def wes_tags(run: Run) -> dict[str, str]:
+    """A run's tags as WES shows them: a resumed run's carry the run it resumes."""
+    if run.resumed_from is None:
+        return run.tags
+    return run.tags | {RESUME_TAG: run.resumed_from}
+
+
 def public_base(request: Request, settings: Settings) -> str:
     """Where clients reach this service: the configured public URL, else the Host the
     request named (which the Host check has already limited to this service's own names)."""
@@ -240,7 +289,6 @@ def public_base(request: Request, settings: Settings) -> str:
 )
 async def get_run_log(run: RunDep, request: Request, settings: SettingsDep) -> RunLog:
     base = public_base(request, settings)
-    log_url = f"{base}/runs/{run.id}/logs?format=text"
     return RunLog(
         run_id=run.id,
         request=_original_request(run),
@@ -249,8 +297,8 @@ async def get_run_log(run: RunDep, request: Request, settings: SettingsDep) -> R
             name=run.workflow,
             start_time=_time(run.started_at),
             end_time=_time(run.ended_at),
-            stdout=log_url,
-            stderr=log_url,
+            stdout=f"{base}/runs/{run.id}/logs/stdout?format=text",
+            stderr=f"{base}/runs/{run.id}/logs/stderr?format=text",
             system_logs=[run.reason] if run.reason else [],
         ),
         task_logs_url=f"{base}{PREFIX}/runs/{run.id}/tasks",
@@ -266,7 +314,7 @@ def _original_request(run: Run) -> WesRunRequest:
         workflow_params=run.params,
         workflow_type=kind,
         workflow_type_version=type_versions[0],
-        tags=run.tags,
+        tags=wes_tags(run),
         workflow_engine=run.engine,
         workflow_url=run.workflow,
     )
@@ -278,14 +326,16 @@ async def get_run_status(run: RunDep) -> RunStatus:
 
 
 def _task_log(base: str, task: Task) -> TaskLog:
-    log_url = f"{base}/runs/{task.run_id}/tasks/{task.id}/logs?format=text"
+    """A task's log is its Batch job's CloudWatch stream, where the job's stdout and stderr are
+    one: `stdout` serves it, and `stderr` is null, as no stream of the job's stderr alone is
+    kept."""
     return TaskLog(
         id=task.id,
         name=task.name,
         start_time=_time(task.started_at),
         end_time=_time(task.ended_at),
-        stdout=log_url,
-        stderr=log_url,
+        stdout=f"{base}/runs/{task.run_id}/tasks/{task.id}/logs?format=text",
+        stderr=None,
         exit_code=task.exit_code,
         system_logs=[task.reason] if task.reason else [],
     )

@@ -2,10 +2,12 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from ..attachments import Attachment
 from ..models import Run, RunRequest, Task
+
+Stream = Literal["stdout", "stderr"]
 
 
 class EngineError(ValueError):
@@ -43,6 +45,15 @@ class Engine(Protocol):
     async def run_log(self, run: Run, token: str | None) -> tuple[list[str], str | None]:
         """Log lines the engine keeps outside the store (shown after the store's own):
         those after `token` (all, if None), and the token to read on from."""
+        ...
+
+    async def engine_stream(self, run: Run, stream: Stream) -> list[str]:
+        """The workflow engine's own standard output or error, kept apart (empty where the run
+        started no workflow engine process)."""
+        ...
+
+    async def workflow_files(self, run: Run) -> list[Attachment]:
+        """The files an uploaded workflow was run from, as they were staged (for a resume)."""
         ...
 
     async def task_log(self, task: Task) -> list[str]: ...

@@ -21,16 +21,16 @@ from batchflow_aws.clients import make_clients
 from batchflow_aws.fargate import round_up_to_fargate
 from batchflow_aws.jobdefs import DefinitionSpec, JobDefinitions
 from batchflow_aws.logs import DEFAULT_LOG_GROUP, read_log, read_log_from, read_log_tail
-from batchflow_aws.queues import QueuePlatforms
+from batchflow_aws.queues import JobQueues
 from batchflow_aws.s3paths import S3Prefix
 
-from ..attachments import Attachment, entry_path
+from ..attachments import Attachment, AttachmentError, check_attachments, entry_path
 from ..catalog import Workflow
 from ..models import Run, RunRequest, Task
 from ..settings import Settings
 from ..states import FINAL_STATES, InvalidTransitionError, RunState
 from ..store import RunStore
-from .base import EngineError, OutputFile
+from .base import EngineError, OutputFile, Stream
 from .ownership import RUN_TAG, belongs_to, log_stream
 from .recovery import recorded_runs, restore_missing
 from .requests import (
@@ -41,7 +41,8 @@ from .requests import (
     check_params_size,
     check_uploaded_entry,
 )
-from .staging import RunStaging
+from .settling import settled
+from .staging import FAILURE_FILE, STREAM_FILES, RunStaging
 
 HEAD_STATES = {
     "SUBMITTED": RunState.QUEUED,
@@ -56,10 +57,21 @@ PROGRESS = (RunState.QUEUED, RunState.INITIALIZING, RunState.RUNNING)
 HEAD_LOG_TAIL = 50
 # A run created shortly before this process started may still be being launched by another
 # replica (a rolling deploy runs old and new side by side); staging takes seconds.
-LAUNCH_GRACE = timedelta(minutes=10)
+LAUNCH_GRACE = timedelta(minutes=2)
 ERROR_LINE = re.compile(r"^\s*(\w+(Error|Exception)|Error)\b.*")
 MAX_ERROR_CHARS = 500
 PRESIGNED_SECONDS = 300
+# The head job's boto3 clients with default settings (its own S3 client, Nextflow's) make up to
+# 10 attempts at a throttled call, not botocore's default 3: a head runs for hours, and one
+# call that fails ends its run (docs/reliability.md).
+HEAD_ENVIRONMENT = [
+    {"name": "AWS_RETRY_MODE", "value": "standard"},
+    {"name": "AWS_MAX_ATTEMPTS", "value": "10"},
+]
+
+
+def head_job_name(run_id: str) -> str:
+    return f"batchflow-head-{run_id[:12]}"
 
 
 def head_size(settings: Settings, platform: str) -> tuple[float, int]:
@@ -117,9 +129,8 @@ class BatchHeadEngine(ABC):
             ) from None
         self.staging = RunStaging(self._s3, settings.bucket, self._call)
         self._definitions = JobDefinitions(self._batch, self._call)
-        self._platforms = QueuePlatforms(self._batch, self._call)
+        self._platforms = JobQueues(self._batch, self._call)
         self._launches: dict[str, asyncio.Task[None]] = {}
-        self._started = datetime.now(UTC)
         self._job_streams: dict[str, str] = {}
 
     def prefix(self, run_id: str) -> S3Prefix:
@@ -182,6 +193,12 @@ class BatchHeadEngine(ABC):
         return entry_path(run.workflow) if run.uploaded else self.entry
 
     async def launch(self, run: Run, attachments: list[Attachment]) -> None:
+        """Records the run in S3 before it is answered, so that a service killed right after
+        the answer finds it again; stages and submits it in the background."""
+        try:
+            await asyncio.to_thread(self.staging.write_record, run)
+        except AwsError as error:
+            log.warning("run %s: its record waits for staging: %s", run.id, error)
         task = asyncio.create_task(self._launch(run, attachments))
         self._launches[run.id] = task
         task.add_done_callback(lambda _: self._launches.pop(run.id, None))
@@ -193,6 +210,7 @@ class BatchHeadEngine(ABC):
             await asyncio.to_thread(self.staging.stage, run, attachments, folder, files)
             await self._store.append_log(run.id, [f"staged to {self.prefix(run.id).uri}"])
             if (await self._store.get_run(run.id)).state != RunState.QUEUED:
+                await self._record(run.id)  # canceled while staging
                 return
             job_id = await asyncio.to_thread(self._submit_head, run)
             run = await self._store.update_run(run.id, head_job_id=job_id)
@@ -205,6 +223,14 @@ class BatchHeadEngine(ABC):
                 await self._store.set_state(
                     run.id, RunState.SYSTEM_ERROR, reason=f"could not start the run: {error}"
                 )
+            await self._record(run.id)
+
+    async def _record(self, run_id: str) -> None:
+        """Writes the run's record as the store has it now, if S3 takes it: a run that ended
+        before its head job started is restored in that state after a restart."""
+        with contextlib.suppress(AwsError, LookupError):
+            run = await self._store.get_run(run_id)
+            await asyncio.to_thread(self.staging.write_record, run)
 
     def _submit_head(self, run: Run) -> str:
         settings = self._settings
@@ -219,11 +245,12 @@ class BatchHeadEngine(ABC):
         response = self._call(
             f"SubmitJob for the head job of run {run.id}",
             self._batch.submit_job,
-            jobName=f"batchflow-head-{run.id[:12]}",
+            jobName=head_job_name(run.id),
             jobQueue=settings.head_queue,
             jobDefinition=self._definitions.arn_for(spec),
             containerOverrides={
                 "command": self._head_command(run),
+                "environment": HEAD_ENVIRONMENT,
                 "resourceRequirements": [
                     {"type": "VCPU", "value": f"{vcpus:g}"},
                     {"type": "MEMORY", "value": str(memory_mib)},
@@ -245,6 +272,7 @@ class BatchHeadEngine(ABC):
             run = await self._store.get_run(run.id)
         if run.head_job_id is None:
             await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
+            await self._record(run.id)
             return
         await self._terminate(run.head_job_id)
 
@@ -252,13 +280,8 @@ class BatchHeadEngine(ABC):
 
     async def reconcile(self, runs: list[Run]) -> None:
         for run in runs:
-            if run.head_job_id is None and run.created_at < self._started - LAUNCH_GRACE:
-                with contextlib.suppress(InvalidTransitionError):
-                    await self._store.set_state(
-                        run.id,
-                        RunState.SYSTEM_ERROR,
-                        reason="the service stopped before this run's head job was submitted",
-                    )
+            if run.head_job_id is None and run.id not in self._launches:
+                await self._adopt_head_or_fail(run)
         started = [run for run in runs if run.head_job_id]
         heads: dict[str, dict[str, Any]] = {}
         for start in range(0, len(started), 100):
@@ -273,6 +296,40 @@ class BatchHeadEngine(ABC):
                 await self._follow(run, head)
             except InvalidTransitionError:
                 continue  # the run moved on meanwhile; the next pass sees it
+
+    async def _adopt_head_or_fail(self, run: Run) -> None:
+        """A run an earlier service accepted but did not see through its launch: its head job,
+        if the launch got as far as submitting one, else SYSTEM_ERROR."""
+        head_job_id = await asyncio.to_thread(self._submitted_head, run)
+        if head_job_id is not None:
+            run = await self._store.update_run(run.id, head_job_id=head_job_id)
+            await asyncio.to_thread(self.staging.write_record, run)
+            return
+        if run.created_at > datetime.now(UTC) - LAUNCH_GRACE:
+            return  # another service may be launching it still
+        with contextlib.suppress(InvalidTransitionError):
+            await self._store.set_state(
+                run.id,
+                RunState.SYSTEM_ERROR,
+                reason="the service stopped before this run's head job was submitted",
+            )
+
+    def _submitted_head(self, run: Run) -> str | None:
+        """The head job submitted for the run (found by name, believed by its tag), if any."""
+        summaries = self._call.pages(
+            f"ListJobs for the head job of run {run.id}",
+            self._batch,
+            "list_jobs",
+            "jobSummaryList",
+            jobQueue=self._settings.head_queue,
+            filters=[{"name": "JOB_NAME", "values": [head_job_name(run.id)]}],
+        )
+        ids = [summary["jobId"] for summary in summaries][:100]
+        if not ids:
+            return None
+        described = self._call("DescribeJobs for a head job", self._batch.describe_jobs, jobs=ids)
+        heads = [job for job in described["jobs"] if belongs_to(job, run.id)]
+        return max(heads, key=lambda job: job.get("createdAt", 0))["jobId"] if heads else None
 
     async def _follow(self, run: Run, head: dict[str, Any] | None) -> None:
         await self._collect_tasks(run)
@@ -289,13 +346,16 @@ class BatchHeadEngine(ABC):
                 await self._terminate(head["jobId"])  # a TerminateJob that failed is retried
             else:
                 await self._advance(run, HEAD_STATES[status])
+        elif await self._terminate_active_jobs(run) > 0:
+            return  # a head that ended (even by SIGKILL) leaves no task job behind; next pass
+        elif not await self._settle_tasks(run):
+            return  # a task's job is still ending; next pass
         elif status == "SUCCEEDED":
             outputs = await asyncio.to_thread(self._outputs, run)
             await self._store.update_run(run.id, outputs=outputs)
             await self._store.set_state(run.id, RunState.COMPLETE)
         elif run.state == RunState.CANCELING:
-            if await self._terminate_active_jobs(run) == 0:
-                await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
+            await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
         else:
             await self._store.set_state(
                 run.id, RunState.EXECUTOR_ERROR, reason=await self._failure_reason(run, head)
@@ -318,6 +378,9 @@ class BatchHeadEngine(ABC):
         if failed:
             names = ", ".join(f"{task.name} ({task.id})" for task in failed[:5])
             return reason + f"; failed tasks: {names}"
+        summary = await asyncio.to_thread(self._failure_summary, run)
+        if summary:
+            return reason + f": {summary}"
         stream = head.get("container", {}).get("logStreamName")
         if stream:
             tail = await asyncio.to_thread(
@@ -327,6 +390,16 @@ class BatchHeadEngine(ABC):
             if error:
                 reason += f": {error}"
         return reason
+
+    def _failure_summary(self, run: Run) -> str | None:
+        """The workflow engine's first error, as the head job wrote it (failure.txt), made
+        storable: the head job runs the workflow's code, which can write there too."""
+        body = self.staging.read(self.prefix(run.id), FAILURE_FILE)
+        if not body:
+            return None
+        text = body[: MAX_ERROR_CHARS * 4].decode(errors="replace").replace("\x00", "")
+        text = text.encode(errors="replace").decode()  # no unpaired surrogate either
+        return " ".join(text.split())[:MAX_ERROR_CHARS] or None
 
     async def _terminate_active_jobs(self, run: Run) -> int:
         """Terminates the run's task jobs still active; how many there were.
@@ -359,6 +432,33 @@ class BatchHeadEngine(ABC):
         for job_id in active:
             await self._terminate(job_id)
         return len(active)
+
+    async def _settle_tasks(self, run: Run) -> bool:
+        """Gives every task the run's head left unfinished the end Batch knows of; whether
+        all are settled."""
+        open_tasks = {
+            job_id: task
+            for task in await self._store.list_tasks(run.id, limit=10_000)
+            if task.state not in FINAL_STATES and (job_id := self._task_job_id(task))
+        }
+        ordered = sorted(open_tasks)
+        jobs: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ordered), 100):
+            described = await asyncio.to_thread(
+                self._call,
+                "DescribeJobs for a run's unfinished tasks",
+                self._batch.describe_jobs,
+                jobs=ordered[start : start + 100],
+            )
+            jobs |= {job["jobId"]: job for job in described["jobs"] if belongs_to(job, run.id)}
+        done = True
+        for job_id, task in open_tasks.items():
+            ended = settled(run, task, jobs.get(job_id))
+            if ended is None:
+                done = False
+            else:
+                await self._store.upsert_task(ended)
+        return done
 
     async def _terminate(self, job_id: str) -> None:
         await asyncio.to_thread(
@@ -395,6 +495,32 @@ class BatchHeadEngine(ABC):
                 return None
             self._job_streams[job_id] = stream
         return self._job_streams[job_id]
+
+    async def engine_stream(self, run: Run, stream: Stream) -> list[str]:
+        """The workflow engine's stdout or stderr, as the head job last published it."""
+        body = await asyncio.to_thread(self.staging.read, self.prefix(run.id), STREAM_FILES[stream])
+        return (body or b"").decode(errors="replace").splitlines()
+
+    async def workflow_files(self, run: Run) -> list[Attachment]:
+        """The workflow files staged for the run, bounded as an upload is: the head job runs the
+        workflow's code, which could have written more there."""
+        return await asyncio.to_thread(self._staged_workflow, run)
+
+    def _staged_workflow(self, run: Run) -> list[Attachment]:
+        folder = self.prefix(run.id).child("workflow")
+        names = self.staging.list_files(folder)
+        if len(names) > self._settings.max_workflow_files:
+            raise EngineError(
+                f"run {run.id}'s workflow folder holds {len(names)} files; at most "
+                f"{self._settings.max_workflow_files} can be run again"
+            )
+        files = [Attachment(name, self.staging.read(folder, name) or b"") for name in names]
+        try:
+            return check_attachments(
+                files, self._settings.max_workflow_files, self._settings.max_request_bytes
+            )
+        except AttachmentError as error:
+            raise EngineError(f"run {run.id}'s workflow cannot be run again: {error}") from None
 
     async def task_log(self, task: Task) -> list[str]:
         """The task's Batch job's CloudWatch log, read only once DescribeJobs shows that the job

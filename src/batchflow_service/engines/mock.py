@@ -12,8 +12,10 @@ from ..models import Run, RunRequest, Task, utcnow
 from ..states import InvalidTransitionError, RunState
 from ..store import RunStore
 from ..validation import describe_errors
-from .base import EngineError, OutputFile
+from .base import EngineError, OutputFile, Stream
 from .requests import check_not_url
+
+MAX_LOG_LINES = 1_000_000
 
 
 class MockParams(BaseModel):
@@ -125,6 +127,16 @@ class MockEngine:
 
     async def run_log(self, run: Run, token: str | None) -> tuple[list[str], str | None]:
         return [], token
+
+    async def engine_stream(self, run: Run, stream: Stream) -> list[str]:
+        """The mock pipeline writes its progress (the run's log) to stdout, nothing to stderr."""
+        if stream == "stderr":
+            return []
+        lines, _ = await self._store.read_log(run.id, 0, MAX_LOG_LINES)
+        return lines
+
+    async def workflow_files(self, run: Run) -> list[Attachment]:
+        return []
 
     async def task_log(self, task: Task) -> list[str]:
         return [f"{task.name}: {task.state}"]

@@ -1,8 +1,11 @@
 """Where a run lives in S3, and putting it there (the workflow's files, the files the engine
 writes for it, the run record a restarted service recovers it from) and back (in the head job).
 
-s3://BUCKET/runs/RUN_ID/  workflow/, run.json, the engine's files, events, outputs/ (kept)
-s3://BUCKET/work/RUN_ID/  the workflow engine's own files (the deployed bucket expires them)
+s3://BUCKET/runs/RUN_ID/  workflow/, run.json, the engine's files, events, outputs/ (kept),
+                          logs/stdout and logs/stderr (the workflow engine's own streams) and
+                          failure.txt (its first error), written by the head job
+s3://BUCKET/work/RUN_ID/  the workflow engine's own files (the deployed bucket expires them);
+                          a resumed run reuses the work prefix of the run it resumes
 """
 
 import json
@@ -18,6 +21,8 @@ from ..models import Run, dump_stored
 from ..sources import workflow_files
 
 RECORD = "run.json"
+STREAM_FILES = {"stdout": "logs/stdout", "stderr": "logs/stderr"}
+FAILURE_FILE = "failure.txt"
 
 
 class RunStaging:
@@ -32,9 +37,10 @@ class RunStaging:
         """Where a run's record, workflow, events and outputs are kept."""
         return S3Prefix(self.bucket, f"runs/{run_id}")
 
-    def storage_prefix(self, run_id: str) -> S3Prefix:
-        """Where the workflow engine keeps the run's files; the deployed bucket expires `work/`."""
-        return S3Prefix(self.bucket, f"work/{run_id}")
+    def storage_prefix(self, work_id: str) -> S3Prefix:
+        """Where the workflow engine keeps a run's files (`Run.work_id`: the run's own id, or
+        that of the first run of its chain of resumes); the deployed bucket expires `work/`."""
+        return S3Prefix(self.bucket, f"work/{work_id}")
 
     def outputs_prefix(self, run_id: str) -> S3Prefix:
         """The run's results, kept when `work/` expires."""

@@ -6,6 +6,7 @@ from .base import (
     StoreUnavailableError,
     UserExistsError,
     UserNotFoundError,
+    WorkPrefixBusyError,
 )
 from .memory import MemoryStore
 from .postgres import PostgresStore
@@ -18,4 +19,5 @@ __all__ = [
     "StoreUnavailableError",
     "UserExistsError",
     "UserNotFoundError",
+    "WorkPrefixBusyError",
 ]

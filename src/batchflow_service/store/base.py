@@ -25,6 +25,17 @@ class UserExistsError(ValueError):
         super().__init__(f"user {name!r} already exists")
 
 
+class WorkPrefixBusyError(ValueError):
+    """Another active run already uses the work prefix a new run would reuse."""
+
+    def __init__(self, work_id: str) -> None:
+        super().__init__(
+            f"another run using run {work_id}'s work prefix is still active; wait for it to "
+            "end (or cancel it), then resume"
+        )
+        self.work_id = work_id
+
+
 class StoreUnavailableError(RuntimeError):
     """The store cannot be reached; the service cannot start without it."""
 
@@ -36,7 +47,10 @@ class RunStore(Protocol):
 
     async def close(self) -> None: ...
 
-    async def create_run(self, run: Run) -> Run: ...
+    async def create_run(self, run: Run) -> Run:
+        """Raises WorkPrefixBusyError if the run reuses a work prefix (`reuses_work_of`) that
+        an active run already uses."""
+        ...
 
     async def get_run(self, run_id: str) -> Run:
         """Raises RunNotFoundError."""

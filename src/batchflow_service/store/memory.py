@@ -8,7 +8,7 @@ from ..auth.models import PersonalToken, User
 from ..auth.roles import Role
 from ..models import Run, Task, utcnow
 from ..states import ACTIVE_STATES, FINAL_STATES, RunState, check_transition
-from .base import RunNotFoundError, UserExistsError, UserNotFoundError
+from .base import RunNotFoundError, UserExistsError, UserNotFoundError, WorkPrefixBusyError
 
 
 class MemoryStore:
@@ -37,10 +37,19 @@ class MemoryStore:
         async with self._lock:
             if run.id in self._runs:
                 raise ValueError(f"run {run.id} already exists")
+            if run.reuses_work_of is not None and self._active_on_work_prefix(run):
+                raise WorkPrefixBusyError(run.reuses_work_of)
             self._runs[run.id] = run.model_copy(deep=True)
             self._tasks[run.id] = {}
             self._logs[run.id] = []
             return run.model_copy(deep=True)
+
+    def _active_on_work_prefix(self, run: Run) -> bool:
+        """Whether `run` and another run reusing the same work prefix are both active."""
+        return run.state in ACTIVE_STATES and any(
+            other.reuses_work_of == run.reuses_work_of and other.state in ACTIVE_STATES
+            for other in self._runs.values()
+        )
 
     async def get_run(self, run_id: str) -> Run:
         return self._run(run_id).model_copy(deep=True)

@@ -18,10 +18,17 @@ from pydantic import BaseModel
 from ..auth.models import PersonalToken, User
 from ..models import Run, Task, dump_stored
 from ..states import ACTIVE_STATES, FINAL_STATES, RunState, check_transition
-from .base import RunNotFoundError, StoreUnavailableError, UserExistsError, UserNotFoundError
+from .base import (
+    RunNotFoundError,
+    StoreUnavailableError,
+    UserExistsError,
+    UserNotFoundError,
+    WorkPrefixBusyError,
+)
 from .schema import migrate
 
 RUN_COLUMNS = tuple(Run.model_fields)
+ONE_ACTIVE_RUN_PER_WORK_PREFIX = "runs_one_active_run_per_work_prefix"  # migration 0004
 TASK_COLUMNS = tuple(Task.model_fields)
 TASK_UPDATABLE = tuple(c for c in TASK_COLUMNS if c not in ("run_id", "id", "created_at"))
 
@@ -143,7 +150,9 @@ class PostgresStore:
         async with self._pool.connection() as conn:
             try:
                 await conn.execute(_insert("runs", RUN_COLUMNS), _row(run))
-            except errors.UniqueViolation:
+            except errors.UniqueViolation as error:
+                if error.diag.constraint_name == ONE_ACTIVE_RUN_PER_WORK_PREFIX:
+                    raise WorkPrefixBusyError(run.reuses_work_of or run.id) from None
                 raise ValueError(f"run {run.id} already exists") from None
         return run.model_copy(deep=True)
 

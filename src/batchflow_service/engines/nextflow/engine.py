@@ -2,7 +2,8 @@
 
 Nextflow's `awsbatch` executor submits each task as a Batch job of its own; the head job only
 plans. Each run gets a generated nextflow.config (the task queue and image, its work
-directory `s3://BUCKET/work/RUN_ID`, and a weblog URL carrying a secret made for this run), and
+directory `s3://BUCKET/work/RUN_ID` (a resumed run: that of the run it resumes, with `-resume`),
+and a weblog URL carrying a secret made for this run), and
 its results go to `s3://BUCKET/runs/RUN_ID/outputs/` (the pipeline's `outdir`). Tasks arrive
 as nf-weblog events (`record_event`); the run's state follows its head job, as for Snakemake.
 """
@@ -60,16 +61,17 @@ class NextflowEngine(BatchHeadEngine):
         params = {**run.params, "outdir": self.staging.outputs_prefix(run.id).uri}
         return run, {
             "params.json": json.dumps(params).encode(),
-            "nextflow.config": self.run_config(run.id, token).encode(),
+            "nextflow.config": self.run_config(run.id, token, work_id=run.work_id).encode(),
         }
 
-    def run_config(self, run_id: str, token: str) -> str:
+    def run_config(self, run_id: str, token: str, work_id: str | None = None) -> str:
+        """The run's nextflow.config; `work_id` names its work directory (default: its own)."""
         settings = self._settings
         batch = AwsBatchConfig(
             region=self._batch.meta.region_name,
             queue=settings.task_queue,
             container=settings.task_image,
-            work_dir=self.staging.storage_prefix(run_id).uri,
+            work_dir=self.staging.storage_prefix(work_id or run_id).uri,
             job_role=settings.task_role,
             execution_role=settings.execution_role,
             labels={RUN_TAG: run_id, "batchflow:role": "task"},
@@ -81,10 +83,12 @@ class NextflowEngine(BatchHeadEngine):
         return self._settings.nextflow_head_image
 
     def _head_command(self, run: Run) -> list[str]:
+        resumed = run.resumed_from
         return NextflowHead(
             prefix=self.prefix(run.id).uri,
             run_name=nextflow_run_name(run.id),
             main_script=self._entry_of(run),
+            resume_from=self.prefix(resumed).uri if resumed else None,
         ).cli_command()
 
     # Following

@@ -36,11 +36,12 @@ class SnakemakeEngine(BatchHeadEngine):
         settings = self._settings
         return HeadJob(
             prefix=self.prefix(run.id).uri,
-            storage_prefix=self.staging.storage_prefix(run.id).uri,
+            storage_prefix=self.staging.storage_prefix(run.work_id).uri,
             run_id=run.id,
             task_queue=settings.task_queue,
             task_image=settings.task_image,
             jobs=settings.max_jobs,
+            spot_retries=settings.spot_retries,
             snakefile=self._entry_of(run),
             task_role=settings.task_role,
             execution_role=settings.execution_role,
@@ -63,8 +64,9 @@ class SnakemakeEngine(BatchHeadEngine):
 
     def _outputs(self, run: Run) -> dict[str, Any]:
         """Copies the files the run kept (Snakemake has deleted its `temp()` files) from the
-        expiring storage prefix to the run's `outputs/`, and lists them there."""
-        work = self.staging.storage_prefix(run.id)
+        expiring storage prefix to the run's `outputs/`, and lists them there. A resumed run's
+        prefix holds what the runs before it made too: its outputs are all the workflow's."""
+        work = self.staging.storage_prefix(run.work_id)
         outputs = self.staging.outputs_prefix(run.id)
         files = []
         for relative in self.staging.list_files(work):

@@ -5,7 +5,9 @@
 workflow files under `workflow/`, the parameters in `config.json`. Snakemake keeps the run's
 files under a separate storage prefix (`work/RUN_ID/`, which the bucket expires), and runs with
 the batchflow executor, so every rule job is a Batch job of its own; the head itself only
-plans and polls.
+plans and polls. Snakemake's stdout and stderr go to the head's own (the run's log) and, each
+apart, to `logs/stdout` and `logs/stderr` under the run's prefix (head_output.py); when
+Snakemake fails, its first error goes to `failure.txt` (failure.py).
 """
 
 import shutil
@@ -20,9 +22,15 @@ from typing import Any
 from batchflow_aws.s3paths import S3Prefix
 
 from ...attachments import entry_path
-from ..staging import download_tree
+from ..staging import FAILURE_FILE, STREAM_FILES, download_tree
+from .failure import first_error
+from .head_output import ScratchPaths, StreamCopy
 
 PUBLISH_SECONDS = 3.0
+# The S3 storage plugin sets its own retries and ignores AWS_MAX_ATTEMPTS: 9 retries are 10
+# attempts, as the head's own clients make (HEAD_ENVIRONMENT in batch_head.py). Snakemake
+# passes the setting on to every rule job.
+STORAGE_RETRIES = 9
 # Inside the workflow folder, so that Snakemake deploys it to the rule jobs with the sources.
 RUN_CONFIG = "batchflow-run-config.json"
 
@@ -37,6 +45,7 @@ class HeadJob:
     task_queue: str
     task_image: str
     jobs: int = 20
+    spot_retries: int = 3
     snakefile: str = "Snakefile"
     task_role: str | None = None
     execution_role: str | None = None
@@ -49,7 +58,8 @@ class HeadJob:
         command = ["batchflow", "head", "--prefix", self.prefix, "--run-id", self.run_id]
         command += ["--storage-prefix", self.storage_prefix]
         command += ["--task-queue", self.task_queue, "--task-image", self.task_image]
-        command += ["--jobs", str(self.jobs), "--snakefile", self.snakefile]
+        command += ["--jobs", str(self.jobs), "--spot-retries", str(self.spot_retries)]
+        command += ["--snakefile", self.snakefile]
         return command + self._flags(("--task-role", "--execution-role"))
 
     def snakemake_command(self) -> list[str]:
@@ -69,6 +79,8 @@ class HeadJob:
             "s3",
             "--default-storage-prefix",
             self.storage_prefix,
+            "--storage-s3-retries",
+            str(STORAGE_RETRIES),
             "--shared-fs-usage",
             "none",
             "--seconds-between-status-checks",
@@ -79,6 +91,8 @@ class HeadJob:
             self.task_image,
             "--batchflow-run-id",
             self.run_id,
+            "--batchflow-spot-retries",
+            str(self.spot_retries),
             "--batchflow-events-file",
             "../events.jsonl",
             "--printshellcmds",
@@ -91,13 +105,14 @@ class HeadJob:
         return [argument for flag, value in pairs if value for argument in (flag, value)]
 
 
-class EventPublisher:
-    """Copies the events file to S3 whenever it has grown."""
+class FilePublisher:
+    """Copies a file to `name` under the run's S3 prefix whenever it has grown."""
 
-    def __init__(self, s3: Any, source: Path, target: S3Prefix) -> None:
+    def __init__(self, s3: Any, source: Path, target: S3Prefix, name: str) -> None:
         self._s3 = s3
         self._source = source
         self._target = target
+        self._name = name
         self._published = -1
 
     def publish(self) -> None:
@@ -105,7 +120,7 @@ class EventPublisher:
         if size != self._published:
             body = self._source.read_bytes() if self._source.exists() else b""
             self._s3.put_object(
-                Bucket=self._target.bucket, Key=self._target.key("events.jsonl"), Body=body
+                Bucket=self._target.bucket, Key=self._target.key(self._name), Body=body
             )
             self._published = size
 
@@ -136,17 +151,51 @@ def run_head(job: HeadJob) -> int:
     s3.download_file(run.bucket, run.key("config.json"), str(workdir / "workflow" / RUN_CONFIG))
     print(f"batchflow head: run {job.run_id}, {files} workflow files from {run.uri}", flush=True)
     track_with_git(workdir / "workflow")
-    publisher = EventPublisher(s3, workdir / "events.jsonl", run)
-    process = subprocess.Popen(job.snakemake_command(), cwd=workdir / "workflow")
+    kept = {stream: workdir / name for stream, name in STREAM_FILES.items()}
+    kept["stdout"].parent.mkdir(parents=True, exist_ok=True)
+    publishers = [FilePublisher(s3, workdir / "events.jsonl", run, "events.jsonl")]
+    publishers += [FilePublisher(s3, kept[stream], run, STREAM_FILES[stream]) for stream in kept]
+    process = subprocess.Popen(
+        job.snakemake_command(),
+        cwd=workdir / "workflow",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None  # both are pipes: Popen was asked for them
+    assert process.stderr is not None
+    paths = ScratchPaths(workdir / "workflow", job.run_id)
+    copies = [
+        StreamCopy(process.stdout, sys.stdout, kept["stdout"], paths.rewrite),
+        StreamCopy(process.stderr, sys.stderr, kept["stderr"], paths.rewrite),
+    ]
+    for copy in copies:
+        copy.start()
+    stopping = False
 
     def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
         print("batchflow head: stopping; Snakemake cancels the rule jobs", flush=True)
         process.send_signal(signal.SIGINT)
 
     signal.signal(signal.SIGTERM, stop)
     while process.poll() is None:
-        publisher.publish()
+        for publisher in publishers:
+            publisher.publish()
         time.sleep(PUBLISH_SECONDS)
-    publisher.publish()
+    for copy in copies:
+        copy.join()
+    for publisher in publishers:
+        publisher.publish()
+    if process.returncode != 0 and not stopping:
+        keep_failure(s3, run, kept["stderr"])
     print(f"batchflow head: Snakemake exited with {process.returncode}", flush=True)
     return process.returncode
+
+
+def keep_failure(s3: Any, run: S3Prefix, stderr: Path) -> None:
+    """Publishes Snakemake's first error (failure.py), which the service makes the run's
+    failure reason."""
+    summary = first_error(stderr.read_text(errors="replace").splitlines())
+    if summary:
+        s3.put_object(Bucket=run.bucket, Key=run.key(FAILURE_FILE), Body=summary.encode())

@@ -35,6 +35,14 @@ def _from_ms(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, UTC) if value else None
 
 
+def _exit_code(event: TaskEvent) -> int | None:
+    """A Batch job SUCCEEDS only when its container exits 0, so a succeeded task's exit code is
+    0 even when the event does not say so (or an earlier attempt's failure said otherwise)."""
+    if event.event == "succeeded":
+        return 0
+    return event.exit_code
+
+
 def tasks_from_events(run_id: str, events: list[TaskEvent]) -> list[Task]:
     """One task per Batch job, as its latest event leaves it; fields a later event lacks (the
     log stream, the start time) keep their earlier values."""
@@ -55,7 +63,7 @@ def tasks_from_events(run_id: str, events: list[TaskEvent]) -> list[Task]:
             attempt=event.attempt,
             wildcards=event.wildcards,
             batch_job_id=event.batch_job_id,
-            exit_code=event.exit_code,
+            exit_code=_exit_code(event),
             reason=event.status_reason,
             log_stream=event.log_stream,
             started_at=_from_ms(event.started_at),
