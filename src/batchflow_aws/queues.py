@@ -64,9 +64,13 @@ def _compute_environment(described: dict[str, Any]) -> ComputeEnvironment:
     )
 
 
+QUEUE_NOT_FOUND = "JobQueueNotFound"
+
+
 class JobQueues:
     """Each queue described once (DescribeJobQueues + DescribeComputeEnvironments), then cached;
-    so is a failure, so that a missing queue costs one call however many jobs name it."""
+    so is a missing queue, which costs one call however many jobs name it. Any other failure
+    (throttling that outlasted the retries, no connection) is tried again next time."""
 
     def __init__(self, batch: Any, call: "AwsCaller") -> None:
         self._batch = batch
@@ -80,6 +84,8 @@ class JobQueues:
                 try:
                     self._queues[queue] = self._look_up(queue)
                 except AwsError as error:
+                    if error.code != QUEUE_NOT_FOUND:
+                        raise
                     self._queues[queue] = error
             found = self._queues[queue]
         if isinstance(found, AwsError):
@@ -97,7 +103,7 @@ class JobQueues:
             raise AwsError(
                 f"DescribeJobQueues for {queue}",
                 f"job queue {queue!r} does not exist in this account and region",
-                "JobQueueNotFound",
+                QUEUE_NOT_FOUND,
             )
         described_queue = found[0]
         names = [

@@ -9,7 +9,7 @@ for those is caught when Batch holds it RUNNABLE with a MISCONFIGURATION reason.
 from snakemake_interface_common.exceptions import WorkflowError
 
 from batchflow_aws import AwsError
-from batchflow_aws.queues import JobQueue
+from batchflow_aws.queues import QUEUE_NOT_FOUND, JobQueue
 
 from .jobspec import JobSize
 
@@ -28,7 +28,7 @@ def check_queue(queue: JobQueue, region: str) -> None:
 
 def queue_error(error: AwsError, queue: str, region: str) -> WorkflowError:
     """An AwsError from describing a queue, said once, with what to check."""
-    if error.code == "JobQueueNotFound":
+    if error.code == QUEUE_NOT_FOUND:
         return WorkflowError(
             f"job queue {queue!r} does not exist in region {region} for these AWS credentials; "
             "check --batchflow-job-queue (or the rule's batchflow_queue resource) and "

@@ -89,10 +89,12 @@ class LocalAwsProcess:
         self,
         record: EndpointRecord,
         adopted: bool,
+        server_lock: Path,
         child: subprocess.Popen[bytes] | None = None,
     ) -> None:
         self.record = record
         self.adopted = adopted
+        self._server_lock = server_lock
         self._child = child
         self._admin = AdminClient(record)
 
@@ -130,7 +132,15 @@ class LocalAwsProcess:
             self._wait_for_exit(5)
 
     def _signal(self, sig: signal.Signals) -> None:
-        if process_alive(self.pid):
+        """Signals the local AWS itself, never a process that took over its pid: the child
+        this process started, or the process still holding the state dir's server lock."""
+        if self._child is not None:
+            self._child.send_signal(sig)
+            return
+        if (lock := FileLock.try_acquire(self._server_lock)) is not None:
+            lock.release()  # nobody holds it: the local AWS has ended
+            return
+        if FileLock.holder(self._server_lock) == str(self.pid) and process_alive(self.pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, sig)
 
@@ -158,7 +168,7 @@ def find_or_start(state: StateDir, grace_seconds: float, scratch: bool = False) 
     while True:
         record = state.read_endpoint()
         if record is not None:
-            found = LocalAwsProcess(record, adopted=True)
+            found = LocalAwsProcess(record, adopted=True, server_lock=state.server_lock)
             if found.answers():
                 return found
         if time.monotonic() > deadline:
@@ -220,7 +230,9 @@ def _wait_until_ready(state: StateDir, child: subprocess.Popen[bytes]) -> LocalA
     while True:
         record = state.read_endpoint()
         if record is not None and record.pid == child.pid:
-            started = LocalAwsProcess(record, adopted=False, child=child)
+            started = LocalAwsProcess(
+                record, adopted=False, server_lock=state.server_lock, child=child
+            )
             if started.answers():
                 return started
         if child.poll() is not None:

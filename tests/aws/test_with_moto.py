@@ -163,3 +163,19 @@ def test_submit_request_is_accepted_by_the_batch_api(moto_batch) -> None:
     [job] = moto_batch.describe_jobs(jobs=[submitted["jobId"]])["jobs"]
     assert job["jobDefinition"] == arn
     assert job["tags"] == {"batchflow:run": "r1", "batchflow:rule": "align"}
+
+
+def test_a_transient_failure_to_describe_a_queue_is_tried_again(moto_batch) -> None:
+    make_queue(moto_batch, "tasks", "EC2")
+    failures = [AwsError("DescribeJobQueues for tasks", "Rate exceeded", "ThrottlingException")]
+
+    def call(what, operation, **kwargs):
+        if failures:
+            raise failures.pop()
+        return operation(**kwargs)
+
+    queues = JobQueues(moto_batch, call)
+
+    with pytest.raises(AwsError, match="Rate exceeded"):
+        queues.platform("tasks")
+    assert queues.platform("tasks") == "EC2"

@@ -57,3 +57,16 @@ def test_a_missing_object_reads_as_none_and_other_errors_raise(s3) -> None:
     assert staging.read(S3Prefix("b", "runs/r3"), "events.jsonl") is None
     with pytest.raises(AwsError, match="AccessDenied"):
         staging.read(S3Prefix("b", "runs/r3"), "events.jsonl")
+
+
+def test_reading_the_last_bytes_of_an_object_reads_no_more(client_factory) -> None:
+    client = client_factory("s3")
+    staging = RunStaging(client, "batchflow-local", FAST)
+    folder = S3Prefix("batchflow-local", "runs/tail-test")
+    client.put_object(Bucket="batchflow-local", Key=folder.key("long"), Body=b"abcdef")
+    client.put_object(Bucket="batchflow-local", Key=folder.key("empty"), Body=b"")
+
+    assert staging.read(folder, "long", last_bytes=3) == b"def"
+    assert staging.read(folder, "long", last_bytes=100) == b"abcdef"
+    assert staging.read(folder, "empty", last_bytes=3) == b""
+    assert staging.read(folder, "missing", last_bytes=3) is None

@@ -35,6 +35,7 @@ def state_directory(config: LocalAwsConfig) -> Path | None:
 class LocalState:
     def __init__(self, directory: Path, s3_backend: Callable[[], S3Backend]) -> None:
         directory.mkdir(parents=True, exist_ok=True)
+        directory.chmod(0o700)  # the S3 bodies, logs and jobs kept here are the user's alone
         lock = FileLock.try_acquire(directory / "lock")
         if lock is None:
             raise StateError(

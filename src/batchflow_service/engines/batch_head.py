@@ -58,6 +58,9 @@ HEAD_LOG_TAIL = 50
 # A run created shortly before this process started may still be being launched by another
 # replica (a rolling deploy runs old and new side by side); staging takes seconds.
 LAUNCH_GRACE = timedelta(minutes=2)
+# The head job runs the workflow's code, which can make these files any size.
+ENGINE_STREAM_BYTES = 4 * 1024 * 1024  # the tail of Snakemake's stdout or stderr served
+MAX_FAILURE_BYTES = 64 * 1024
 ERROR_LINE = re.compile(r"^\s*(\w+(Error|Exception)|Error)\b.*")
 MAX_ERROR_CHARS = 500
 PRESIGNED_SECONDS = 300
@@ -270,11 +273,14 @@ class BatchHeadEngine(ABC):
             if launch is not None:
                 await launch
             run = await self._store.get_run(run.id)
-        if run.head_job_id is None:
+        head_job_id = run.head_job_id or await asyncio.to_thread(self._submitted_head, run)
+        if head_job_id is None:
             await self._store.set_state(run.id, RunState.CANCELED, reason="canceled by request")
             await self._record(run.id)
             return
-        await self._terminate(run.head_job_id)
+        if run.head_job_id is None:  # submitted by a service that died before recording it
+            await self._store.update_run(run.id, head_job_id=head_job_id)
+        await self._terminate(head_job_id)
 
     # Following runs: head job state, tasks, logs
 
@@ -394,7 +400,7 @@ class BatchHeadEngine(ABC):
     def _failure_summary(self, run: Run) -> str | None:
         """The workflow engine's first error, as the head job wrote it (failure.txt), made
         storable: the head job runs the workflow's code, which can write there too."""
-        body = self.staging.read(self.prefix(run.id), FAILURE_FILE)
+        body = self.staging.read(self.prefix(run.id), FAILURE_FILE, MAX_FAILURE_BYTES)
         if not body:
             return None
         text = body[: MAX_ERROR_CHARS * 4].decode(errors="replace").replace("\x00", "")
@@ -498,8 +504,11 @@ class BatchHeadEngine(ABC):
 
     async def engine_stream(self, run: Run, stream: Stream) -> list[str]:
         """The workflow engine's stdout or stderr, as the head job last published it."""
-        body = await asyncio.to_thread(self.staging.read, self.prefix(run.id), STREAM_FILES[stream])
-        return (body or b"").decode(errors="replace").splitlines()
+        body = await asyncio.to_thread(
+            self.staging.read, self.prefix(run.id), STREAM_FILES[stream], ENGINE_STREAM_BYTES
+        )
+        lines = (body or b"").decode(errors="replace").splitlines()
+        return lines[1:] if body and len(body) == ENGINE_STREAM_BYTES else lines
 
     async def workflow_files(self, run: Run) -> list[Attachment]:
         """The workflow files staged for the run, bounded as an upload is: the head job runs the
@@ -508,11 +517,17 @@ class BatchHeadEngine(ABC):
 
     def _staged_workflow(self, run: Run) -> list[Attachment]:
         folder = self.prefix(run.id).child("workflow")
-        names = self.staging.list_files(folder)
+        sizes = self.staging.file_sizes(folder)
+        names = list(sizes)
         if len(names) > self._settings.max_workflow_files:
             raise EngineError(
                 f"run {run.id}'s workflow folder holds {len(names)} files; at most "
                 f"{self._settings.max_workflow_files} can be run again"
+            )
+        if (total := sum(sizes.values())) > self._settings.max_request_bytes:
+            raise EngineError(
+                f"run {run.id}'s workflow folder holds {total} bytes; at most "
+                f"{self._settings.max_request_bytes} can be run again"
             )
         files = [Attachment(name, self.staging.read(folder, name) or b"") for name in names]
         try:

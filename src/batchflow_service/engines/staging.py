@@ -79,18 +79,23 @@ class RunStaging:
             Body=body,
         )
 
-    def read(self, location: S3Prefix, name: str) -> bytes | None:
-        """An object's content; None if there is no such object."""
+    def read(self, location: S3Prefix, name: str, last_bytes: int | None = None) -> bytes | None:
+        """An object's content, or only its last `last_bytes`; None if there is no such
+        object."""
+        tail = {"Range": f"bytes=-{last_bytes}"} if last_bytes else {}
         try:
             found = self._call(
                 f"GetObject {location.uri}/{name}",
                 self._s3.get_object,
                 Bucket=location.bucket,
                 Key=location.key(name),
+                **tail,
             )
         except AwsError as error:
             if error.code == "NoSuchKey":
                 return None
+            if error.code == "InvalidRange":
+                return b""  # an empty object has no last bytes
             raise
         return found["Body"].read()
 
@@ -109,6 +114,10 @@ class RunStaging:
 
     def list_files(self, location: S3Prefix) -> list[str]:
         """The keys under `location`, relative to it."""
+        return list(self.file_sizes(location))
+
+    def file_sizes(self, location: S3Prefix) -> dict[str, int]:
+        """The keys under `location`, relative to it, with their sizes in bytes."""
         start = location.key("")
         found = self._call.pages(
             f"ListObjectsV2 {location.uri}",
@@ -118,7 +127,7 @@ class RunStaging:
             Bucket=location.bucket,
             Prefix=start,
         )
-        return [item["Key"][len(start) :] for item in found]
+        return {item["Key"][len(start) :]: item.get("Size", 0) for item in found}
 
     def copy(self, source: S3Prefix, target: S3Prefix, name: str) -> None:
         """Copies `name` from under one prefix to under another (a managed copy: any size)."""

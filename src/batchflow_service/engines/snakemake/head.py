@@ -27,6 +27,7 @@ from .failure import first_error
 from .head_output import ScratchPaths, StreamCopy
 
 PUBLISH_SECONDS = 3.0
+DRAIN_SECONDS = 10.0
 # The S3 storage plugin sets its own retries and ignores AWS_MAX_ATTEMPTS: 9 retries are 10
 # attempts, as the head's own clients make (HEAD_ENVIRONMENT in batch_head.py). Snakemake
 # passes the setting on to every rule job.
@@ -183,8 +184,8 @@ def run_head(job: HeadJob) -> int:
         for publisher in publishers:
             publisher.publish()
         time.sleep(PUBLISH_SECONDS)
-    for copy in copies:
-        copy.join()
+    for copy in copies:  # a process the workflow left holding the pipe must not hold the head
+        copy.join(timeout=DRAIN_SECONDS)
     for publisher in publishers:
         publisher.publish()
     if process.returncode != 0 and not stopping:
