@@ -320,17 +320,23 @@ class BatchHeadEngine(ABC):
                 reason="the service stopped before this run's head job was submitted",
             )
 
-    def _submitted_head(self, run: Run) -> str | None:
-        """The head job submitted for the run (found by name, believed by its tag), if any."""
+    def _job_ids_named(self, queue: str, name: str, whose: str) -> list[str]:
+        """The ids of the jobs in `queue` named `name` (a trailing `*` matches a prefix)."""
         summaries = self._call.pages(
-            f"ListJobs for the head job of run {run.id}",
+            f"ListJobs for {whose}",
             self._batch,
             "list_jobs",
             "jobSummaryList",
-            jobQueue=self._settings.head_queue,
-            filters=[{"name": "JOB_NAME", "values": [head_job_name(run.id)]}],
+            jobQueue=queue,
+            filters=[{"name": "JOB_NAME", "values": [name]}],
         )
-        ids = [summary["jobId"] for summary in summaries][:100]
+        return [summary["jobId"] for summary in summaries]
+
+    def _submitted_head(self, run: Run) -> str | None:
+        """The head job submitted for the run (found by name, believed by its tag), if any."""
+        ids = self._job_ids_named(
+            self._settings.head_queue, head_job_name(run.id), f"the head job of run {run.id}"
+        )[:100]
         if not ids:
             return None
         described = self._call("DescribeJobs for a head job", self._batch.describe_jobs, jobs=ids)

@@ -78,15 +78,9 @@ class SnakemakeEngine(BatchHeadEngine):
 
     def _named_job_ids(self, run: Run) -> list[str]:
         """The run's rule jobs in the task queue, by their `bf-<run id>-` names."""
-        summaries = self._call.pages(
-            f"ListJobs for run {run.id}",
-            self._batch,
-            "list_jobs",
-            "jobSummaryList",
-            jobQueue=self._settings.task_queue,
-            filters=[{"name": "JOB_NAME", "values": [f"{run_job_prefix(run.id)}*"]}],
+        return self._job_ids_named(
+            self._settings.task_queue, f"{run_job_prefix(run.id)}*", f"run {run.id}"
         )
-        return [summary["jobId"] for summary in summaries]
 
     def _task_job_id(self, task: Task) -> str | None:
         """A Snakemake task is its rule job: the task's id is the Batch job's."""
