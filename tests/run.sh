@@ -26,8 +26,19 @@ else
         "checkov==$checkov_version"
 fi
 
-.venv/bin/ruff check src tests infra benchmarks
-.venv/bin/ruff format --check src tests infra benchmarks
+.venv/bin/ruff check src tests infra benchmarks hatch_build.py
+.venv/bin/ruff format --check src tests infra benchmarks hatch_build.py
+
+# The dashboard: the pip install above ran `npm ci` and its build (hatch_build.py); its own
+# lint (ESLint, tsc) and unit tests (Vitest) run here, its browser tests under pytest.
+if command -v npm >/dev/null; then
+    (cd frontend && npm run --silent lint && npm run --silent test)
+elif [ "${CI:-}" = true ]; then
+    echo "npm is not on PATH: the dashboard cannot be built, linted or tested" >&2
+    exit 1
+else
+    echo "npm is not on PATH: skipping the dashboard's lint, unit and browser tests" >&2
+fi
 if command -v npm >/dev/null && [ ! tests/service/oidc/node_modules/.package-lock.json -nt tests/service/oidc/package-lock.json ]; then npm ci --prefix tests/service/oidc --no-audit --no-fund --silent; fi
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 exec .venv/bin/pytest "$@"

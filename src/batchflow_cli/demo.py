@@ -1,8 +1,10 @@
 """`batchflow demo`: the whole system on this machine, carrying one run of a catalog workflow."""
 
+import contextlib
 import secrets
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -66,13 +68,18 @@ def choose_engine(workflow: str, settings: Settings) -> str:
 
 
 def run_demo(
-    workflow: str, params: dict[str, Any], console: Console, results: Path | None = None
+    workflow: str,
+    params: dict[str, Any],
+    console: Console,
+    results: Path | None = None,
+    keep: bool = False,
 ) -> int:
     """Runs the workflow; its output files are saved in `results` (default:
-    batchflow-results/RUN_ID). 0 when the run is COMPLETE, else 1."""
+    batchflow-results/RUN_ID). 0 when the run is COMPLETE, else 1. With `keep`, the service
+    stays up for its dashboard until Ctrl-C (or SIGTERM)."""
     # The demo's service is its own, on loopback: its users are its own too (never an OpenID
-    # provider's), and admin's password is made here, used once, never shown; the token it
-    # buys is never stored.
+    # provider's), and admin's password is made here and shown only with `keep` (for the
+    # dashboard); the token it buys is never stored.
     password = secrets.token_urlsafe(24)
     settings = Settings(reconcile_seconds=1.0, admin_password=SecretStr(password))
     if settings.auth == "oidc":
@@ -106,14 +113,33 @@ def run_demo(
                     show_failed_task_logs(client, run["id"], console)
             if saved_in is not None:
                 console.print(f"\nResults saved in {saved_in}", markup=False)
+            code = 0 if run["state"] == "COMPLETE" else 1
+            if keep:
+                keep_serving(f"{url}/ui/runs/{run['id']}", password, settings, console)
+                return code
             console.print(
                 f"The service answered at {url} while the demo ran (GET /runs/{run['id']}); "
-                "`batchflow serve` keeps one running (`batchflow login` to it), and "
-                "`batchflow runs download` fetches a run's results from it."
+                "`batchflow demo --keep` keeps it and its dashboard open, `batchflow serve` "
+                "keeps one running (`batchflow login` to it), and `batchflow runs download` "
+                "fetches a run's results from it."
             )
-            return 0 if run["state"] == "COMPLETE" else 1
+            return code
         finally:
             service.stop()
+
+
+def keep_serving(run_page: str, password: str, settings: Settings, console: Console) -> None:
+    """Blocks until Ctrl-C, while the dashboard shows the run."""
+    console.print(f"\nDashboard: {run_page}", markup=False)
+    if settings.auth == "builtin":
+        console.print(
+            f"Sign in as admin with the password {password} (made for this demo; it ends with it).",
+            markup=False,
+        )
+    console.print("Serving until Ctrl-C ...")
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()
+    console.print("Stopping the service and the local AWS.")
 
 
 @contextmanager

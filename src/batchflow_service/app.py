@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from .api import auth, health, runs, users, weblog, wes
+from .api import auth, downloads, health, runs, users, weblog, wes, workflows
+from .api.dashboard import dashboard_router
 from .api.errors import install_error_handlers
 from .api.guard import RequestGuard
 from .api.limits import BodyLimit
@@ -88,9 +89,13 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(runs.router)
+    app.include_router(downloads.router)
+    downloads.redact_access_log()
+    app.include_router(workflows.router)
     app.include_router(wes.router)
     app.include_router(weblog.router)
     app.include_router(health.router)
+    app.include_router(dashboard_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(
         RequestGuard,

@@ -141,3 +141,30 @@ class LogPage(BaseModel):
 class ErrorResponse(BaseModel):
     msg: str = Field(description="What was wrong, and what to do about it")
     status_code: int
+
+
+class CatalogWorkflow(BaseModel):
+    name: str
+    description: str
+    engines: list[Engine]
+    tools: list[str] = Field(description="Programs its jobs call, which the job image must have")
+    params_schema: dict[str, Any] | None = Field(
+        default=None, description="JSON Schema of its params (its config.schema.yaml), if any"
+    )
+
+
+class CatalogPage(BaseModel):
+    workflows: list[CatalogWorkflow]
+
+
+class DownloadLinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(
+        min_length=1, max_length=1024, description="The file's path under the run's outputs"
+    )
+
+
+class DownloadLink(BaseModel):
+    url: str = Field(description="Relative to the service: GET it, with no Authorization header")
+    expires_at: datetime

@@ -149,10 +149,15 @@ class RunService:
         page_token: str | None,
         state: RunState | None = None,
         tags: dict[str, str] | None = None,
+        owner: str | None = None,
     ) -> tuple[list[Run], str]:
-        """A page of runs, newest first, and the token of the next page ("" on the last)."""
+        """A page of runs, newest first, and the token of the next page ("" on the last);
+        `owner` keeps one user's runs, and a caller who sees only its own asks for no other's."""
         before = pages.run_cursor(page_token) if page_token else None
-        owner = None if caller.sees_all_runs else caller.name
+        if not caller.sees_all_runs:
+            if owner not in (None, caller.name):
+                return [], ""
+            owner = caller.name
         runs = await self.store.list_runs(
             state=state, tags=tags, owner=owner, before=before, limit=page_size + 1
         )
@@ -270,6 +275,11 @@ class RunService:
 
     async def output_file(self, caller: Identity, run_id: str, path: str) -> OutputFile:
         """One of the run's output files, by its path under the run's outputs."""
+        run, uri = await self.output_uri(caller, run_id, path)
+        return await self.engine(run.engine).open_output(uri)
+
+    async def output_uri(self, caller: Identity, run_id: str, path: str) -> tuple[Run, str]:
+        """The run, and the URI of its output file at `path` (NotFoundError if it has none)."""
         run = await self.get(caller, run_id)
         try:
             wanted = safe_relative_path(path, "output")
@@ -278,7 +288,7 @@ class RunService:
         uri = output_paths(run.outputs).get(wanted)
         if uri is None:
             raise NotFoundError(f"run {run_id} has no output {path[:200]!r}")
-        return await self.engine(run.engine).open_output(uri)
+        return run, uri
 
 
 def output_paths(outputs: dict[str, Any]) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """The service's configuration, from BATCHFLOW_* environment variables."""
 
+import re
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from .catalog import default_catalog_dir
 
 CATALOG = default_catalog_dir()
+ORIGIN_CHARACTERS = re.compile(r"[A-Za-z0-9.:\[\]-]+")
 
 
 class Settings(BaseSettings):
@@ -116,6 +118,36 @@ class Settings(BaseSettings):
     oidc_username_claim: str = Field(
         default="sub", description="The claim that names the caller (owner of their runs)"
     )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="The provider's public client (authorization code + PKCE, no secret) the "
+        "dashboard signs in with; its redirect URI is PUBLIC_URL/ui/callback. Unset: the "
+        "dashboard offers no OpenID sign-in",
+    )
+    oidc_scope: str = Field(
+        default="openid profile", description="The scopes the dashboard asks the provider for"
+    )
+    oidc_provider_name: str | None = Field(
+        default=None,
+        description="The provider's name on the dashboard's sign-in button; default: the "
+        "issuer's host",
+    )
+    oidc_dashboard_token: Literal["access", "id"] = Field(
+        default="access",
+        description="The token the dashboard presents: the access token (asked for with the "
+        "audience as RFC 8707 resource), or the ID token (aud = the client id; Cognito)",
+    )
+    oidc_token_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins (JSON list, https://host) besides the issuer's that the dashboard "
+        "calls to sign in: where the provider's token endpoint is elsewhere (Cognito: "
+        "https://DOMAIN.auth.REGION.amazoncognito.com)",
+    )
+    dashboard_dir: Path | None = Field(
+        default=None,
+        description="The built dashboard (index.html and assets/); default: the one the wheel "
+        "carries, else frontend/dist of a checkout",
+    )
     allowed_hosts: list[str] = Field(
         default_factory=list,
         description="Host names (JSON list) requests may name besides loopback and the public "
@@ -145,6 +177,23 @@ class Settings(BaseSettings):
         if parsed.query or parsed.fragment:
             raise ValueError("must not carry a query or fragment")
         return url.rstrip("/")
+
+    @field_validator("oidc_token_origins")
+    @classmethod
+    def _origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            parsed = urlsplit(origin)
+            if (
+                parsed.scheme not in ("http", "https")
+                or not parsed.hostname
+                or f"{parsed.scheme}://{parsed.netloc}" != origin
+                or not ORIGIN_CHARACTERS.fullmatch(parsed.netloc)
+            ):
+                raise ValueError(
+                    f"{origin[:100]!r} is not an origin: give scheme://host[:port] only, e.g. "
+                    "https://example.auth.eu-west-1.amazoncognito.com"
+                )
+        return origins
 
     @field_validator("database_url")
     @classmethod

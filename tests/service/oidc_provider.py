@@ -30,6 +30,7 @@ AUDIENCE = "https://batchflow.test/api"
 CLIENT_ID = "batchflow-tests"
 REDIRECT_URI = "http://127.0.0.1/callback"
 CLIENTS = {"RS256": CLIENT_ID, "ES256": "batchflow-tests-es256"}
+DASHBOARD_CLIENT_ID = "batchflow-dashboard"
 SHORT_LIVED_CLIENT = "batchflow-tests-short"
 """Its tokens expire one second after they are issued."""
 
@@ -143,16 +144,19 @@ class OidcProvider:
 
 @contextlib.contextmanager
 def running_oidc_provider(
-    *, issuer: str | None = None, keys: Path | None = None
+    *, issuer: str | None = None, keys: Path | None = None, dashboard_redirect: str | None = None
 ) -> Iterator[OidcProvider]:
     """`issuer` overrides what the provider calls itself (by default its own URL); `keys` is a
-    file of private keys that another instance may share."""
+    file of private keys that another instance may share; `dashboard_redirect` adds the public
+    client DASHBOARD_CLIENT_ID, which redirects there."""
     install_node_modules()
     command = ["node", str(HERE / "provider.mjs"), "--port", "0"]
     if issuer:
         command += ["--issuer", issuer]
     if keys:
         command += ["--keys", str(keys)]
+    if dashboard_redirect:
+        command += ["--dashboard-redirect", dashboard_redirect]
     with tempfile.TemporaryFile("w+") as log:
         process = subprocess.Popen(
             command,

@@ -112,6 +112,31 @@ def test_admins_and_viewers_see_every_run_but_viewers_change_nothing(client: Tes
     assert client.post(f"/runs/{bobs}/cancel").status_code == 202
 
 
+def test_admins_and_viewers_filter_runs_by_owner_others_see_only_their_own(
+    client: TestClient,
+) -> None:
+    viewer = add_user(client, "vera", "viewer")
+    alice = add_user(client, "alice", "maintainer")
+    bob = add_user(client, "bob", "maintainer")
+    alices = mock_run(client, alice, steps=1)
+    bobs = [mock_run(client, bob, steps=1) for _ in range(2)]
+
+    def listed(owner: str, headers: dict[str, str] | None = None) -> list[str]:
+        answer = client.get("/runs", params={"owner": owner}, headers=headers)
+        assert answer.status_code == 200, answer.text
+        return [run["id"] for run in answer.json()["runs"]]
+
+    assert listed("bob") == listed("bob", viewer) == bobs[::-1]
+    assert listed("alice", viewer) == [alices]
+    assert listed("nobody", viewer) == []
+    assert listed("alice", alice) == [alices]
+    # Asking for someone else's runs shows a maintainer nothing, not even its own.
+    assert listed("bob", alice) == []
+    first = client.get("/runs", params={"owner": "bob", "page_size": 1}).json()
+    assert first["runs"][0]["id"] == bobs[1]
+    assert first["next_page_token"]
+
+
 def test_a_launcher_runs_catalog_workflows_but_uploads_nothing(client: TestClient) -> None:
     launcher = add_user(client, "lena", "launcher")
     assert mock_run(client, launcher)

@@ -26,6 +26,14 @@ def demo(
             show_default=False,
         ),
     ] = None,
+    keep: Annotated[
+        bool,
+        typer.Option(
+            "--keep",
+            help="When the run ends, keep the service and its dashboard open (the URL and a "
+            "password are printed) until Ctrl-C.",
+        ),
+    ] = False,
 ) -> None:
     """Run a catalog workflow through the service on the local AWS; print and save its results."""
     from rich.console import Console
@@ -36,7 +44,7 @@ def demo(
     params = parse_params(param, None)
     try:
         with sigterm_exits(SIGTERM_EXIT_CODE), service_errors_reported():
-            code = run_demo(workflow, params, Console(soft_wrap=True), results)
+            code = run_demo(workflow, params, Console(soft_wrap=True), results, keep)
     except UnknownWorkflowError as error:
         fail(f"batchflow demo: {error}", ExitCode.NOT_FOUND)
     except DemoError as error:

@@ -91,10 +91,9 @@ def serve(
     if local_aws and _admin_created_here(settings):
         password = secrets.token_urlsafe(18)
         settings = settings.model_copy(update={"admin_password": SecretStr(password)})
-        where = f"[{host}]" if ":" in host else host
         typer.echo(
             f"admin password: {password} (shown once; set BATCHFLOW_ADMIN_PASSWORD to choose "
-            f"it); log in with `batchflow login --url http://{where}:{port} --username admin`"
+            f"it); log in with `batchflow login --url {_url(host, port)} --username admin`"
         )
     with sigterm_exits(0):
         local = _start_local_aws(state_dir, lease_grace) if local_aws else None
@@ -105,6 +104,7 @@ def serve(
             except ValueError as error:
                 fail(f"batchflow: {error}")
             server = uvicorn.Server(uvicorn.Config(service, host=host, port=port, log_level="info"))
+            typer.echo(f"dashboard at {_url(host, port)}/ui/, API docs at {_url(host, port)}/docs")
             with contextlib.suppress(KeyboardInterrupt):
                 server.run()
         finally:
@@ -112,6 +112,10 @@ def serve(
                 _stop_or_release(local, served=server is not None and server.started)
     if server is None or not server.started:
         raise typer.Exit(ExitCode.FAILED)
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def _start_local_aws(state_dir: Path | None, lease_grace: float | None) -> "EmbeddedLocalAws":

@@ -1,13 +1,15 @@
-"""POST /auth/token: a user name and password for a short-lived bearer token."""
+"""How to sign in: POST /auth/token trades a user name and password for a short-lived bearer
+token; GET /auth/config tells a browser which way this service signs people in."""
 
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Form, HTTPException
 
 from ..auth.authenticator import LoginFailedError, LoginThrottledError
-from ..auth.models import AccessToken
+from ..auth.models import AccessToken, OidcSignIn, SignInOptions
 from ..models import ErrorResponse
-from .deps import AuthenticatorDep
+from .deps import AuthenticatorDep, SettingsDep
 from .storable_input import StorableInputRoute
 
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=StorableInputRoute)
@@ -49,3 +51,24 @@ async def issue_token(
         raise HTTPException(
             401, "incorrect username or password", {"WWW-Authenticate": "Bearer"}
         ) from None
+
+
+@router.get("/config")
+async def sign_in_options(settings: SettingsDep) -> SignInOptions:
+    """Public: how the dashboard signs a visitor in (a password form, or an OpenID provider's
+    authorization-code flow with PKCE)."""
+    if settings.auth != "oidc" or not settings.oidc_client_id:
+        return SignInOptions(mode=settings.auth)
+    issuer = settings.oidc_issuer or ""
+    presented = settings.oidc_dashboard_token
+    return SignInOptions(
+        mode=settings.auth,
+        oidc=OidcSignIn(
+            issuer=issuer,
+            client_id=settings.oidc_client_id,
+            scope=settings.oidc_scope,
+            token=presented,
+            resource=settings.oidc_audience if presented == "access" else None,
+            name=settings.oidc_provider_name or urlsplit(issuer).hostname or issuer,
+        ),
+    )

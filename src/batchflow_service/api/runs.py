@@ -1,21 +1,31 @@
 """The native runs API: submit, list, inspect, follow and cancel runs."""
 
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import PlainTextResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from ..attachments import Attachment
 from ..auth.identity import InvalidTokenError
 from ..auth.oidc import OidcUnavailableError
 from ..engines.base import Stream
-from ..models import ErrorResponse, LogPage, ResumeRequest, Run, RunPage, RunRequest, TaskPage
+from ..models import (
+    DownloadLink,
+    DownloadLinkRequest,
+    ErrorResponse,
+    LogPage,
+    ResumeRequest,
+    Run,
+    RunPage,
+    RunRequest,
+    TaskPage,
+)
 from ..states import FINAL_STATES, RunState
 from ..validation import describe_errors
 from . import forms
 from .deps import AuthenticatorDep, CurrentUser, RunDep, RunsDep, bearer
+from .output_files import output_response
 from .storable_input import StorableInputRoute
 
 NOT_FOUND = {
@@ -133,12 +143,13 @@ async def list_runs(
     tag: Annotated[
         list[str], Query(max_length=20, description="key:value; repeat to require several")
     ] = (),  # type: ignore[assignment]
+    owner: Annotated[str | None, Query(max_length=64, description="Only this user's runs")] = None,
     page_size: PageSize = 50,
     page_token: PageToken = None,
 ) -> RunPage:
     """The runs the caller may see (an admin's and a viewer's: every run), newest first."""
     found, token = await runs.list_runs(
-        caller, page_size, page_token, state, parse_tag_filters(list(tag))
+        caller, page_size, page_token, state, parse_tag_filters(list(tag)), owner
     )
     return RunPage(runs=found, next_page_token=token)
 
@@ -299,14 +310,19 @@ async def get_outputs(run: RunDep) -> dict[str, Any]:
 )
 async def download_output(run_id: str, path: str, runs: RunsDep, caller: CurrentUser) -> Response:
     """One output file, by its path under the run's outputs (as `outputs.files` lists it)."""
-    found = await runs.output_file(caller, run_id, path)
-    if found.redirect_url is not None:
-        return RedirectResponse(found.redirect_url, status_code=307)
-    headers = {
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.rsplit('/', 1)[-1])}"
-    }
-    if found.size is not None:
-        headers["Content-Length"] = str(found.size)
-    return StreamingResponse(
-        found.chunks or iter(()), media_type="application/octet-stream", headers=headers
-    )
+    return output_response(await runs.output_file(caller, run_id, path), path)
+
+
+@router.post("/{run_id}/download-links", status_code=status.HTTP_201_CREATED, responses=NOT_FOUND)
+async def create_download_link(
+    run_id: str,
+    wanted: DownloadLinkRequest,
+    runs: RunsDep,
+    caller: CurrentUser,
+    authenticator: AuthenticatorDep,
+) -> DownloadLink:
+    """A URL that downloads one output file without an Authorization header, for a browser to
+    navigate to; it works for 2 minutes, for the caller alone (GET /downloads/{token})."""
+    run, _ = await runs.output_uri(caller, run_id, wanted.path)
+    token, expires_at = authenticator.download_links.issue(caller, run.id, wanted.path)
+    return DownloadLink(url=f"/downloads/{token}", expires_at=expires_at)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..store import RunStore
 from . import personal
+from .download_links import DownloadGrant, DownloadLinks
 from .identity import Identity, InvalidTokenError
 from .models import AccessToken, User
 from .passwords import password_matches
@@ -41,6 +42,7 @@ class Authenticator:
         self._store = store
         self.throttle = LoginThrottle()
         self._sessions: SessionTokens | None = None
+        self._download_links: DownloadLinks | None = None
         self._oidc: OidcVerifier | None = None
 
     async def start(self) -> None:
@@ -55,6 +57,7 @@ class Authenticator:
             else await self._store.keep_secret(SESSION_KEY, secrets.token_urlsafe(48))
         )
         self._sessions = SessionTokens(key, timedelta(minutes=self._settings.token_minutes))
+        self._download_links = DownloadLinks(key)
 
     async def close(self) -> None:
         if self._oidc is not None:
@@ -65,6 +68,24 @@ class Authenticator:
         if self._sessions is None:
             raise RuntimeError("Authenticator.start() was not called")
         return self._sessions
+
+    @property
+    def download_links(self) -> DownloadLinks:
+        if self._download_links is None:
+            raise RuntimeError("Authenticator.start() was not called")
+        return self._download_links
+
+    async def download_grant(self, token: str) -> DownloadGrant:
+        """What a download link allows; a user this service keeps must still be enabled, and
+        acts with the role they have now."""
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise InvalidTokenError("download link too long")
+        grant = self.download_links.grant(token)
+        if grant.holder.via not in ("session", "personal"):
+            return grant
+        user = await self._active_user(grant.holder.name)
+        holder = Identity(name=user.name, role=user.role, via=grant.holder.via)
+        return DownloadGrant(holder=holder, run_id=grant.run_id, path=grant.path)
 
     async def login(self, name: str, password: str) -> AccessToken:
         wait = self.throttle.retry_after(name)

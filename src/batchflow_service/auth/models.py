@@ -1,6 +1,7 @@
 """Users and personal access tokens as the store keeps them, and as the API shows them."""
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
@@ -67,3 +68,22 @@ class Me(BaseModel):
     name: str
     role: Role
     via: str = Field(description="session, personal, oidc or none")
+
+
+class OidcSignIn(BaseModel):
+    issuer: str
+    client_id: str = Field(description="A public client: authorization code with PKCE")
+    scope: str
+    token: Literal["access", "id"] = Field(description="Which of the tokens to present")
+    resource: str | None = Field(
+        default=None,
+        description="For an access token: asked for as RFC 8707 `resource` (the audience)",
+    )
+    name: str = Field(description="The provider's name, for the sign-in button")
+
+
+class SignInOptions(BaseModel):
+    mode: str = Field(description="builtin, oidc or none (BATCHFLOW_AUTH)")
+    oidc: OidcSignIn | None = Field(
+        default=None, description="With BATCHFLOW_OIDC_CLIENT_ID set: how a browser signs in"
+    )

@@ -14,6 +14,7 @@ import re
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from batchflow_aws import AwsError
 from batchflow_aws.calls import AwsCaller
@@ -585,8 +586,11 @@ class BatchHeadEngine(ABC):
         location = S3Prefix.parse(uri)
         where = {"Bucket": location.bucket, "Key": location.prefix}
         if self._presign_outputs:
+            # As an attachment, so that a browser sent there saves the file rather than show it.
+            name = quote(location.prefix.rsplit("/", 1)[-1])
+            download = {"ResponseContentDisposition": f"attachment; filename*=UTF-8''{name}"}
             url = self._s3.generate_presigned_url(
-                "get_object", Params=where, ExpiresIn=PRESIGNED_SECONDS
+                "get_object", Params=where | download, ExpiresIn=PRESIGNED_SECONDS
             )
             return OutputFile(redirect_url=url)
         found = await asyncio.to_thread(

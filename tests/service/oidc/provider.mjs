@@ -1,7 +1,7 @@
 // A real OpenID provider (oidc-provider, the certified Node implementation) for the tests of
 // batchflow_service.auth.oidc. Loopback only, in memory, no passwords.
 //
-//   node provider.mjs --port 0 [--issuer URL] [--keys FILE]
+//   node provider.mjs --port 0 [--issuer URL] [--keys FILE] [--dashboard-redirect URI]
 //
 // Prints one line `ready <url> <issuer>` on stdout once it listens. Then:
 // - the authorization-code flow (+PKCE) works for the clients below; the login page takes a
@@ -11,6 +11,8 @@
 //   resource and which carries the user's claims;
 // - POST /_test/rotate puts new signing keys first (the old ones stay published);
 // - GET /_test/stats answers {"jwks": <how many times the JWKS was fetched>}.
+// --dashboard-redirect URI adds the public client `batchflow-dashboard` (no secret, PKCE)
+// that redirects there: the dashboard's OpenID sign-in.
 // --keys FILE keeps the private keys in FILE (read if it exists), so two instances with
 // different issuers can share keys.
 
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
     port: { type: 'string', default: '0' },
     issuer: { type: 'string' },
     keys: { type: 'string' },
+    'dashboard-redirect': { type: 'string' },
   },
 });
 
@@ -68,16 +71,31 @@ function clientOf(ctx, client) {
   return clientById.get(client?.clientId ?? ctx?.oidc?.client?.clientId) ?? CLIENTS[0];
 }
 
+// The dashboard's client: public (a browser keeps no secret), PKCE, its one redirect URI.
+const DASHBOARD_CLIENT = args['dashboard-redirect'] && {
+  client_id: 'batchflow-dashboard',
+  token_endpoint_auth_method: 'none',
+  redirect_uris: [args['dashboard-redirect']],
+  post_logout_redirect_uris: [args['dashboard-redirect']],
+  grant_types: ['authorization_code'],
+  response_types: ['code'],
+};
+
 function buildProvider(issuer) {
   const provider = new Provider(issuer, {
-    clients: CLIENTS.map(({ client_id, alg }) => ({
-      client_id,
-      client_secret: `${client_id}-secret`,
-      redirect_uris: [REDIRECT_URI],
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      id_token_signed_response_alg: alg,
-    })),
+    clients: [
+      ...CLIENTS.map(({ client_id, alg }) => ({
+        client_id,
+        client_secret: `${client_id}-secret`,
+        redirect_uris: [REDIRECT_URI],
+        grant_types: ['authorization_code'],
+        response_types: ['code'],
+        id_token_signed_response_alg: alg,
+      })),
+      ...(DASHBOARD_CLIENT ? [DASHBOARD_CLIENT] : []),
+    ],
+    // The dashboard's page calls the token endpoint from the service's origin.
+    clientBasedCORS: () => true,
     jwks: { keys },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     pkce: { required: () => true },
