@@ -41,7 +41,7 @@ def unused_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`batchflow serve` on loopback: the mock and snakemake engines, the shipped catalog."""
     if not (DIST / "index.html").is_file():
@@ -66,7 +66,7 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             process.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(service_url: str) -> Iterator[httpx.Client]:
     """The service's API, as its admin."""
     with httpx.Client(base_url=service_url, timeout=30) as client:
@@ -84,13 +84,15 @@ def token_headers(client: httpx.Client, name: str, password: str) -> dict[str, s
     return bearer(answer.json()["access_token"])
 
 
-@pytest.fixture(scope="session")
+# Package scope: while Playwright's sync API lives, an event loop runs in the main thread, and
+# the other packages' tests call asyncio.run(), which refuses to run inside one.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not Path(CHROMIUM).is_file():
         missing(f"the dashboard's browser tests drive {CHROMIUM}: apt-get install chromium")
