@@ -2,7 +2,10 @@
 
 import asyncio
 from datetime import datetime
+from itertools import islice
 from typing import Any
+
+from sortedcontainers import SortedKeyList
 
 from ..auth.models import PersonalToken, User
 from ..auth.roles import Role
@@ -14,6 +17,9 @@ from .base import RunNotFoundError, UserExistsError, UserNotFoundError, WorkPref
 class MemoryStore:
     def __init__(self) -> None:
         self._runs: dict[str, Run] = {}
+        self._by_creation: SortedKeyList = SortedKeyList(key=creation_key)
+        """The runs in (created_at, id) order, which never changes: a page of runs costs the
+        runs it reads, not a sort of every run."""
         self._tasks: dict[str, dict[str, Task]] = {}
         self._logs: dict[str, list[str]] = {}
         self._users: dict[str, User] = {}
@@ -39,7 +45,9 @@ class MemoryStore:
                 raise ValueError(f"run {run.id} already exists")
             if run.reuses_work_of is not None and self._active_on_work_prefix(run):
                 raise WorkPrefixBusyError(run.reuses_work_of)
-            self._runs[run.id] = run.model_copy(deep=True)
+            stored = run.model_copy(deep=True)
+            self._runs[run.id] = stored
+            self._by_creation.add(stored)
             self._tasks[run.id] = {}
             self._logs[run.id] = []
             return run.model_copy(deep=True)
@@ -63,16 +71,17 @@ class MemoryStore:
         before: tuple[datetime, str] | None = None,
         limit: int = 50,
     ) -> list[Run]:
-        runs = sorted(self._runs.values(), key=lambda r: (r.created_at, r.id), reverse=True)
-        selected = [
-            run.model_copy(deep=True)
-            for run in runs
+        newest_first = self._by_creation.irange_key(
+            max_key=before, inclusive=(True, False), reverse=True
+        )
+        selected = (
+            run
+            for run in newest_first
             if (state is None or run.state == state)
             and (owner is None or run.owner == owner)
             and all(run.tags.get(k) == v for k, v in (tags or {}).items())
-            and (before is None or (run.created_at, run.id) < before)
-        ]
-        return selected[:limit]
+        )
+        return [run.model_copy(deep=True) for run in islice(selected, limit)]
 
     async def set_state(self, run_id: str, state: RunState, *, reason: str | None = None) -> Run:
         async with self._lock:
@@ -212,3 +221,7 @@ class MemoryStore:
     async def keep_secret(self, name: str, value: str) -> str:
         async with self._lock:
             return self._secrets.setdefault(name, value)
+
+
+def creation_key(run: Run) -> tuple[datetime, str]:
+    return run.created_at, run.id
