@@ -19,6 +19,8 @@ OPEN_ROUTES = {
     ("GET", "/readyz"),
     ("GET", "/ga4gh/wes/v1/service-info"),
     ("POST", "/auth/token"),
+    # How to sign in, asked before signing in.
+    ("GET", "/auth/config"),
     # Authenticated by the run's own weblog secret, not by a user's token.
     ("POST", "/nextflow/events/{run_id}"),
 }
