@@ -29,6 +29,7 @@ from .capacity import (
 )
 from .events import EventLog, TaskEvent, TaskEventName
 from .failure_logs import describe_failure
+from .job_command import one_start
 from .jobspec import (
     JobSize,
     check_requests,
@@ -126,6 +127,12 @@ class Executor(RemoteExecutor):
         return [{"name": name, "value": value} for name, value in environment.items()]
 
     # Submission
+
+    def format_job_exec(self, job: JobExecutorInterface) -> str:
+        precommand = self.workflow.spawned_job_args_factory.precommand(
+            executor_common_settings=self.common_settings
+        )
+        return one_start(super().format_job_exec(job), precommand)
 
     def run_job(self, job: JobExecutorInterface) -> None:
         self.run_jobs([job])

@@ -41,6 +41,23 @@ def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
     assert {e["exit_code"] for e in events if e["event"] == "succeeded"} == {0}
 
 
+def test_a_job_deploys_its_sources_and_runs_in_one_interpreter(
+    tmp_path, aws_environment, batch
+) -> None:
+    run = Run("scatter", tmp_path, aws_environment)
+
+    result = run.run()
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    square = next(e for e in run.events() if e["rule"] == "square" and e["event"] == "succeeded")
+    [job] = batch.describe_jobs(jobs=[square["batch_job_id"]])["jobs"]
+    command = job["container"]["command"][-1]
+    assert command.startswith("python -c ")
+    assert command.count("-m snakemake") == 0
+    assert "--deploy-sources" in command
+    assert "--target-jobs" in command
+
+
 def test_failing_rule_shows_its_log_tail_and_keeps_the_whole_log(
     tmp_path, aws_environment, batch, bucket_kept
 ) -> None:

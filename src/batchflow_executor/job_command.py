@@ -1,0 +1,40 @@
+"""One Python start per job: Snakemake's job command runs `python -m snakemake --deploy-sources
+...` and then `python -m snakemake ...` (the job), two interpreters that each import Snakemake,
+which costs more CPU than a small rule's own work. The command this module makes runs both
+steps, through Snakemake's own command line, in one interpreter.
+
+The program is passed inline (`python -c`), so a job image needs nothing beyond what the job
+command needed before: python with snakemake and its storage plugin."""
+
+import shlex
+
+SEPARATOR = "--batchflow-then-run-the-job"
+BOTH_STEPS = f"""
+import sys
+from snakemake.cli import main
+split = sys.argv.index({SEPARATOR!r})
+try:
+    main(sys.argv[1:split])
+except SystemExit as stop:
+    if stop.code:
+        raise
+main(sys.argv[split + 1:])
+""".strip()
+
+
+def one_start(command: str, precommand: str) -> str:
+    """`command` with its deploy step and its job step made one interpreter's work;
+    `command` unchanged when its steps are not the ones `precommand` (Snakemake's
+    precommand of this job) says they are."""
+    deploy = precommand.rpartition(" && ")[2]
+    deploy_prefix = "python -m snakemake --deploy-sources "
+    job_prefix = " && python -m snakemake "
+    if not deploy.startswith(deploy_prefix):
+        return command
+    both = deploy + job_prefix
+    start = command.find(both)
+    if start < 0:
+        return command
+    deploy_args = deploy.removeprefix("python -m snakemake ")
+    merged = f"python -c {shlex.quote(BOTH_STEPS)} {deploy_args} {SEPARATOR} "
+    return command[:start] + merged + command[start + len(both) :]
