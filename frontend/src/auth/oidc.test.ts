@@ -2,15 +2,9 @@ import { User } from 'oidc-client-ts';
 import type { OidcConfig } from '../api/models';
 import { userManager } from './oidc';
 import { clearToken, setToken } from './token';
+import { OIDC } from '../test/fixtures';
 
-const CONFIG: OidcConfig = {
-  issuer: 'https://id.example',
-  client_id: 'bf',
-  scope: 'openid',
-  token: 'access',
-  resource: null,
-  name: 'Example ID',
-};
+const CONFIG = OIDC.oidc as OidcConfig;
 
 const providerUser = () =>
   new User({
