@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from . import heap
 from .api import auth, downloads, health, runs, users, weblog, wes, workflows
 from .api.dashboard import dashboard_router
 from .api.errors import install_error_handlers
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
             password = settings.admin_password
             await ensure_admin(store, password.get_secret_value() if password else None)
         loop = asyncio.create_task(reconciler.run())
+        heap.settle_after_start()
         yield
         loop.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import batchflow_local.embedded
 import batchflow_service.app
+from batchflow_cli.http_protocol import NoDelayHTTPProtocol
 from batchflow_cli.main import app
 from batchflow_local.state_dir import StateDir
 
@@ -145,3 +146,28 @@ def test_local_aws_options_without_the_local_aws_are_refused(served, option) -> 
         result.stderr
     )
     assert served == {}
+
+
+def test_workers_without_a_database_are_refused(served) -> None:
+    result = runner.invoke(app, ["serve", "--no-local-aws", "--workers", "2"])
+
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "batchflow serve: --workers 2 needs BATCHFLOW_DATABASE_URL: runs kept in memory live "
+        "in one process"
+    )
+    assert served == {}
+
+
+def test_workers_with_a_database_each_build_the_app_from_the_environment(
+    served, monkeypatch
+) -> None:
+    monkeypatch.setenv("BATCHFLOW_DATABASE_URL", "postgresql://batchflow@127.0.0.1/batchflow")
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+
+    result = runner.invoke(app, ["serve", "--no-local-aws", "--workers", "3", "--port", "8123"])
+
+    assert result.exit_code == 0, result.output
+    assert served["app"] == "batchflow_service.app:create_app"
+    assert (served["factory"], served["workers"], served["port"]) == (True, 3, 8123)
+    assert served["http"] is NoDelayHTTPProtocol

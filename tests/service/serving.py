@@ -40,8 +40,10 @@ def admin_session(url: str) -> httpx.Client:
     return client
 
 
-def start_serve(port: int, environment: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """`batchflow serve` whose first admin has ADMIN_PASSWORD."""
+def start_serve(
+    port: int, environment: dict[str, str], log: Path, *options: str
+) -> subprocess.Popen[bytes]:
+    """`batchflow serve --no-local-aws OPTIONS` whose first admin has ADMIN_PASSWORD."""
     environment = {**environment, "BATCHFLOW_ADMIN_PASSWORD": ADMIN_PASSWORD}
     command = [
         sys.executable,
@@ -51,6 +53,7 @@ def start_serve(port: int, environment: dict[str, str], log: Path) -> subprocess
         "--no-local-aws",
         "--port",
         str(port),
+        *options,
     ]
     with log.open("ab") as output:
         process = subprocess.Popen(

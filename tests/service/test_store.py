@@ -52,6 +52,21 @@ async def test_a_created_run_reads_back_equal(store) -> None:
     assert await store.get_run("r1") == run
 
 
+async def test_a_run_read_from_the_store_is_the_callers_own(store) -> None:
+    params = {"samples": ["a", "b"], "options": {"depth": [1, 2]}}
+    await store.create_run(a_run("r1", params=params, tags={"team": "x"}))
+
+    for read in (await store.get_run("r1"), (await store.list_runs())[0]):
+        read.params["samples"].append("changed")
+        read.params["options"]["depth"][0] = 99
+        read.tags["team"] = "changed"
+
+    kept = await store.get_run("r1")
+    assert kept.params == {"samples": ["a", "b"], "options": {"depth": [1, 2]}}
+    assert kept.tags == {"team": "x"}
+    assert [run.params for run in await store.active_runs()] == [kept.params]
+
+
 async def test_an_unknown_run_is_not_found(store) -> None:
     with pytest.raises(RunNotFoundError):
         await store.get_run("nope")

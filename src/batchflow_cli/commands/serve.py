@@ -46,6 +46,15 @@ def serve(
             show_default=False,
         ),
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Service processes sharing the port, each with its own connection pool. Only "
+            "with BATCHFLOW_DATABASE_URL: runs kept in memory live in one process.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the run service's REST and GA4GH WES APIs."""
     import uvicorn
@@ -54,6 +63,8 @@ def serve(
     from batchflow_local.server import NotLoopbackError, loopback_address
     from batchflow_service.app import create_app
     from batchflow_service.settings import Settings
+
+    from ..http_protocol import NoDelayHTTPProtocol
 
     if not local_aws and (state_dir is not None or lease_grace is not None):
         fail(
@@ -66,6 +77,13 @@ def serve(
         settings = Settings()
     except ValueError as error:
         fail(f"batchflow: {error}")
+    if workers > 1 and settings.database_url is None:
+        fail(
+            f"batchflow serve: --workers {workers} needs BATCHFLOW_DATABASE_URL: runs kept in "
+            "memory live in one process, which other processes would not see. Set "
+            "BATCHFLOW_DATABASE_URL, or drop --workers.",
+            ExitCode.USAGE,
+        )
     try:
         loopback_address(host)
     except NotLoopbackError:
@@ -98,20 +116,47 @@ def serve(
     with sigterm_exits(0):
         local = _start_local_aws(state_dir, lease_grace) if local_aws else None
         server: uvicorn.Server | None = None
+        served_by_workers = False
         try:
             try:
                 service = create_app(settings)
             except ValueError as error:
                 fail(f"batchflow: {error}")
-            server = uvicorn.Server(uvicorn.Config(service, host=host, port=port, log_level="info"))
             typer.echo(f"dashboard at {_url(host, port)}/ui/, API docs at {_url(host, port)}/docs")
+            if workers > 1:
+                _serve_in_workers(host, port, workers)
+                served_by_workers = True
+                return
+            config = uvicorn.Config(
+                service, host=host, port=port, http=NoDelayHTTPProtocol, log_level="info"
+            )
+            server = uvicorn.Server(config)
             with contextlib.suppress(KeyboardInterrupt):
                 server.run()
         finally:
             if local is not None:
-                _stop_or_release(local, served=server is not None and server.started)
+                served = served_by_workers or (server is not None and server.started)
+                _stop_or_release(local, served=served)
     if server is None or not server.started:
         raise typer.Exit(ExitCode.FAILED)
+
+
+def _serve_in_workers(host: str, port: int, workers: int) -> None:
+    """uvicorn's worker processes, each building the app from the same environment (so the
+    same settings); every one is a replica of the service on one shared database."""
+    import uvicorn
+
+    from ..http_protocol import NoDelayHTTPProtocol
+
+    uvicorn.run(
+        "batchflow_service.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=NoDelayHTTPProtocol,
+        log_level="info",
+    )
 
 
 def _url(host: str, port: int) -> str:

@@ -17,24 +17,27 @@ from ..store import RunStore
 log = logging.getLogger(__name__)
 bearer = OAuth2PasswordBearer(tokenUrl="auth/token", auto_error=False)
 
+# The getters below are `async def` although they never wait: FastAPI runs a plain `def`
+# dependency in a worker thread, a thread hop per dependency on every request.
 
-def get_store(request: Request) -> RunStore:
+
+async def get_store(request: Request) -> RunStore:
     return request.app.state.store
 
 
-def get_engines(request: Request) -> dict[str, Engine]:
+async def get_engines(request: Request) -> dict[str, Engine]:
     return request.app.state.engines
 
 
-def get_runs(request: Request) -> RunService:
+async def get_runs(request: Request) -> RunService:
     return request.app.state.runs
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_authenticator(request: Request) -> Authenticator:
+async def get_authenticator(request: Request) -> Authenticator:
     return request.app.state.auth
 
 

@@ -12,6 +12,7 @@ from ..auth.roles import Role
 from ..models import Run, Task, utcnow
 from ..states import ACTIVE_STATES, FINAL_STATES, RunState, check_transition
 from .base import RunNotFoundError, UserExistsError, UserNotFoundError, WorkPrefixBusyError
+from .copies import detached
 
 
 class MemoryStore:
@@ -45,12 +46,12 @@ class MemoryStore:
                 raise ValueError(f"run {run.id} already exists")
             if run.reuses_work_of is not None and self._active_on_work_prefix(run):
                 raise WorkPrefixBusyError(run.reuses_work_of)
-            stored = run.model_copy(deep=True)
+            stored = detached(run)
             self._runs[run.id] = stored
             self._by_creation.add(stored)
             self._tasks[run.id] = {}
             self._logs[run.id] = []
-            return run.model_copy(deep=True)
+            return detached(run)
 
     def _active_on_work_prefix(self, run: Run) -> bool:
         """Whether `run` and another run reusing the same work prefix are both active."""
@@ -60,7 +61,7 @@ class MemoryStore:
         )
 
     async def get_run(self, run_id: str) -> Run:
-        return self._run(run_id).model_copy(deep=True)
+        return detached(self._run(run_id))
 
     async def list_runs(
         self,
@@ -81,7 +82,7 @@ class MemoryStore:
             and (owner is None or run.owner == owner)
             and all(run.tags.get(k) == v for k, v in (tags or {}).items())
         )
-        return [run.model_copy(deep=True) for run in islice(selected, limit)]
+        return [detached(run) for run in islice(selected, limit)]
 
     async def set_state(self, run_id: str, state: RunState, *, reason: str | None = None) -> Run:
         async with self._lock:
@@ -94,7 +95,7 @@ class MemoryStore:
                     run.started_at = utcnow()
                 if state in FINAL_STATES:
                     run.ended_at = utcnow()
-            return run.model_copy(deep=True)
+            return detached(run)
 
     async def update_run(
         self,
@@ -112,7 +113,7 @@ class MemoryStore:
                 run.head_job_id = head_job_id
             if weblog_token_sha256 is not None:
                 run.weblog_token_sha256 = weblog_token_sha256
-            return run.model_copy(deep=True)
+            return detached(run)
 
     async def upsert_task(self, task: Task) -> Task:
         async with self._lock:
@@ -122,12 +123,12 @@ class MemoryStore:
             stored = (
                 task.model_copy(update={"created_at": existing.created_at}) if existing else task
             )
-            tasks[task.id] = stored.model_copy(deep=True)
+            tasks[task.id] = detached(stored)
             return stored
 
     async def get_task(self, run_id: str, task_id: str) -> Task | None:
         task = self._tasks.get(self._run(run_id).id, {}).get(task_id)
-        return task.model_copy(deep=True) if task else None
+        return detached(task) if task else None
 
     async def list_tasks(
         self, run_id: str, *, after: str | None = None, limit: int = 100
@@ -138,7 +139,7 @@ class MemoryStore:
         if after is not None:
             ids = [task.id for task in tasks]
             start = ids.index(after) + 1 if after in ids else len(tasks)
-        return [task.model_copy(deep=True) for task in tasks[start : start + limit]]
+        return [detached(task) for task in tasks[start : start + limit]]
 
     async def append_log(self, run_id: str, lines: list[str]) -> None:
         async with self._lock:
@@ -157,23 +158,21 @@ class MemoryStore:
         return counts
 
     async def active_runs(self) -> list[Run]:
-        return [
-            run.model_copy(deep=True) for run in self._runs.values() if run.state in ACTIVE_STATES
-        ]
+        return [detached(run) for run in self._runs.values() if run.state in ACTIVE_STATES]
 
     async def create_user(self, user: User) -> User:
         async with self._lock:
             if user.name in self._users:
                 raise UserExistsError(user.name)
-            self._users[user.name] = user.model_copy(deep=True)
-            return user.model_copy(deep=True)
+            self._users[user.name] = detached(user)
+            return detached(user)
 
     async def get_user(self, name: str) -> User | None:
         user = self._users.get(name)
-        return user.model_copy(deep=True) if user else None
+        return detached(user) if user else None
 
     async def list_users(self) -> list[User]:
-        return [self._users[name].model_copy(deep=True) for name in sorted(self._users)]
+        return [detached(self._users[name]) for name in sorted(self._users)]
 
     async def update_user(
         self,
@@ -193,22 +192,22 @@ class MemoryStore:
                 user.disabled = disabled
             if password_hash is not None:
                 user.password_hash = password_hash
-            return user.model_copy(deep=True)
+            return detached(user)
 
     async def create_token(self, token: PersonalToken) -> PersonalToken:
         async with self._lock:
             if token.owner not in self._users:
                 raise UserNotFoundError(token.owner)
-            self._tokens[token.id] = token.model_copy(deep=True)
-            return token.model_copy(deep=True)
+            self._tokens[token.id] = detached(token)
+            return detached(token)
 
     async def get_token(self, token_id: str) -> PersonalToken | None:
         token = self._tokens.get(token_id)
-        return token.model_copy(deep=True) if token else None
+        return detached(token) if token else None
 
     async def list_tokens(self, owner: str) -> list[PersonalToken]:
         owned = [token for token in self._tokens.values() if token.owner == owner]
-        return [t.model_copy(deep=True) for t in sorted(owned, key=lambda t: t.created_at)]
+        return [detached(t) for t in sorted(owned, key=lambda t: t.created_at)]
 
     async def delete_token(self, owner: str, token_id: str) -> bool:
         async with self._lock:
