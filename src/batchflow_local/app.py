@@ -1,4 +1,5 @@
-"""One ASGI app for the whole local AWS: each request goes to Batch, Logs, S3 or the admin API."""
+"""One ASGI app for the whole local AWS: each request goes to Batch, Logs, S3, SQS or the admin
+API."""
 
 import logging
 import re
@@ -16,6 +17,7 @@ from starlette.types import Message, Receive, Scope, Send
 from . import protocol
 from .admin import BasicAuth, create_admin_app
 from .authentication import signature_of
+from .batch_events import StateChangePublisher
 from .batch_jobs import BatchJobs
 from .batch_resources import BatchResources
 from .config import (
@@ -32,6 +34,8 @@ from .logs import LogsBackend
 from .persistence.local_state import LocalState, state_directory
 from .scheduler import JobScheduler
 from .signatures import Credentials, Received, SignatureError
+from .sqs import JSON_TARGET_PREFIX, ensure_queue, sqs_backend, sqs_error
+from .submit_limits import CallRateLimit, check_submit_job_size
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,7 @@ CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_req
 PRESIGNED_SCOPE = re.compile(
     r"X-Amz-Credential=[^&/]+(?:/|%2F)\d{8}(?:/|%2F)[^&/%]+(?:/|%2F)([a-z0-9-]+)"
 )
-SERVED = ("batch", "logs", "s3")
+SERVED = ("batch", "logs", "s3", "sqs")
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
 
@@ -94,12 +98,16 @@ def default_s3_backend() -> S3Backend:
     return s3_backends[ACCOUNT_ID]["global"]
 
 
-def error_response(service: str, error: AwsError) -> Response:
-    """The error as the service's protocol shapes it: restJson1, awsJson1.1 or S3's XML."""
+def error_response(service: str, error: AwsError, scope: Scope) -> Response:
+    """The error as the service's protocol shapes it: restJson1, awsJson1.1, SQS's JSON or
+    query protocol, or S3's XML."""
     if service == "batch":
         return protocol.rest_json_error(error)
     if service == "logs":
         return protocol.aws_json_error(error)
+    if service == "sqs":
+        target = dict(scope["headers"]).get(b"x-amz-target", b"")
+        return sqs_error(error, target.startswith(JSON_TARGET_PREFIX.encode()))
     return protocol.s3_error(error.code, error.message, error.status)
 
 
@@ -117,12 +125,18 @@ class LocalAws:
         self.jobs = BatchJobs(self.resources, self.scheduler)
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()
+        rate = config.submit_jobs_per_second
+        self.submit_rate = CallRateLimit(rate) if rate else None
         self.admin = BasicAuth(create_admin_app(self), self.credentials)
         directory = state_directory(config)
         self.state = LocalState(directory, default_s3_backend) if directory else None
         s3_app = create_backend_app("s3")
         s3_app.debug = False
         self.s3 = WSGIMiddleware(self.state.recording_s3(s3_app) if self.state else s3_app)
+        sqs_app = create_backend_app("sqs")
+        sqs_app.debug = False
+        # Its own threads: a long poll holds one for up to 20 s, and S3 must not wait for it.
+        self.sqs = WSGIMiddleware(sqs_app, workers=32)
         self.batch_handlers: dict[str, Handler] = {
             "CreateComputeEnvironment": self.resources.create_compute_environment,
             "DescribeComputeEnvironments": self.resources.describe_compute_environments,
@@ -175,6 +189,20 @@ class LocalAws:
         if self.state is not None:
             self.state.batch.save_resources(self.resources)
             self.state.keep_s3({(DEFAULT_BUCKET, None)})
+        if self.config.events_queue:
+            self._publish_events(self.config.events_queue)
+
+    def _publish_events(self, queue: str) -> None:
+        """Every job status change from now on is an event on `queue` (SQS state is not kept
+        across restarts: the queue starts empty)."""
+        ensure_queue(self.config.region, queue)
+        self.scheduler.recorder = StateChangePublisher(
+            self.scheduler.recorder,
+            sqs_backend(self.config.region),
+            queue,
+            ACCOUNT_ID,
+            self.config.region,
+        )
 
     def _resize_default_compute_environment(self) -> None:
         """A restart keeps the `local` compute environment, at this start's --vcpus."""
@@ -215,13 +243,16 @@ class LocalAws:
         try:
             body = await self._signed_body(scope, receive, service)
         except SignatureError as error:
-            await error_response(service, error.as_aws_error(service))(scope, receive, send)
+            await error_response(service, error.as_aws_error(service), scope)(scope, receive, send)
             return
         except AwsError as error:
-            await error_response(service, error)(scope, receive, send)
+            await error_response(service, error, scope)(scope, receive, send)
             return
         if service == "s3":
             await self._s3(scope, receive if body is None else replay(body, receive), send)
+            return
+        if service == "sqs":
+            await self._sqs(scope, replay(body or b"", receive), send)
             return
         handle = self._batch if service == "batch" else self._logs
         response = await handle(Request(scope, receive), body or b"")
@@ -251,6 +282,8 @@ class LocalAws:
             operation, labels = protocol.match_batch_route(request.method, raw_path.decode())
             if self._throttles("batch", operation.name):
                 raise AwsError("TooManyRequestsException", "Too Many Requests", 429)
+            if operation.name == "SubmitJob":
+                self._admit_submit_job(body)
             handler = self.batch_handlers.get(operation.name)
             if handler is None:
                 raise AwsError(
@@ -269,6 +302,16 @@ class LocalAws:
             log.exception("Batch request failed: %s %s", request.method, request.url.path)
             error = AwsError("ServerException", "Internal error in batchflow local", 500)
             return protocol.rest_json_error(error)
+
+    def _admit_submit_job(self, body: bytes) -> None:
+        check_submit_job_size(body)
+        if self.submit_rate is None:
+            return
+        try:
+            self.submit_rate.admit()
+        except AwsError:
+            self.throttled["batch:SubmitJob"] += 1
+            raise
 
     async def _logs(self, request: Request, body: bytes) -> Response:
         try:
@@ -302,6 +345,11 @@ class LocalAws:
             await response(scope, receive, send)
             return
         await self.s3(scope, receive, send)
+
+    async def _sqs(self, scope: Scope, receive: Receive, send: Send) -> None:
+        target = dict(scope["headers"]).get(b"x-amz-target", b"").decode(errors="replace")
+        self.calls[f"sqs:{target.removeprefix(JSON_TARGET_PREFIX) or 'query'}"] += 1
+        await self.sqs(scope, receive, send)
 
     async def shutdown(self) -> None:
         await self.scheduler.shutdown([job for job in self.jobs.jobs.values() if not job.is_final])

@@ -6,6 +6,8 @@ import string
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from batchflow_aws.quotas import SUBMIT_JOBS_PER_SECOND
+
 ACCOUNT_ID = "123456789012"
 DEFAULT_PORT = 4566
 DEFAULT_QUEUE = "local"
@@ -29,10 +31,16 @@ def machine_memory_mib() -> int:
 
 
 def client_environment(
-    endpoint: str, region: str, access_key_id: str, secret_access_key: str
+    endpoint: str,
+    region: str,
+    access_key_id: str,
+    secret_access_key: str,
+    events_queue_url: str | None = None,
 ) -> dict[str, str]:
     """What a boto3 client needs to use a local AWS at `endpoint`, and its queue and bucket
-    under the names the executor (SNAKEMAKE_BATCHFLOW_*) and the service (BATCHFLOW_*) read."""
+    (and its events queue, if it has one) under the names the executor
+    (SNAKEMAKE_BATCHFLOW_*) and the service (BATCHFLOW_*) read."""
+    events = {"SNAKEMAKE_BATCHFLOW_EVENTS_QUEUE": events_queue_url} if events_queue_url else {}
     return {
         "AWS_ENDPOINT_URL": endpoint,
         "AWS_DEFAULT_REGION": region,
@@ -43,6 +51,7 @@ def client_environment(
         "BATCHFLOW_HEAD_QUEUE": DEFAULT_QUEUE,
         "BATCHFLOW_TASK_QUEUE": DEFAULT_QUEUE,
         "BATCHFLOW_BUCKET": DEFAULT_BUCKET,
+        **events,
     }
 
 
@@ -79,3 +88,8 @@ class LocalAwsConfig:
     lease_grace_seconds: float | None = None
     """None: runs until stopped (`batchflow local`). Else it holds a lease its owner renews
     (`PUT /_batchflow/lease`); when none came for this long, it ends every job and exits."""
+    submit_jobs_per_second: int | None = SUBMIT_JOBS_PER_SECOND
+    """AWS's SubmitJob rate quota, enforced with its throttling error; None: no limit."""
+    events_queue: str | None = None
+    """An SQS queue (created at start if absent) that gets a "Batch Job State Change" event,
+    in EventBridge's shape, every time a job's status changes; None: no events."""

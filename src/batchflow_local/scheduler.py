@@ -113,6 +113,7 @@ class JobScheduler:
             return
         if job.is_array_parent:
             job.status = "PENDING"
+            self.recorder.job_changed(job)
             return
         waiting = self.blockers.get(job.job_id, set())
         if waiting & self.failed_ids:

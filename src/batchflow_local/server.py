@@ -16,6 +16,7 @@ import uvicorn
 from .app import LocalAws
 from .config import LocalAwsConfig, client_environment
 from .guard import HostGuard
+from .sqs import queue_url
 
 log = logging.getLogger(__name__)
 
@@ -75,11 +76,13 @@ class LocalAwsServer:
 
     def client_environment(self) -> dict[str, str]:
         """What a client needs to use this local AWS (see config.client_environment)."""
+        events = self.config.events_queue
         return client_environment(
             self.endpoint,
             self.config.region,
             self.config.access_key_id,
             self.config.secret_access_key,
+            queue_url(self.endpoint, events) if events else None,
         )
 
     def job_environment(self) -> dict[str, str]:

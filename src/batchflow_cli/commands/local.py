@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from batchflow_aws.quotas import SUBMIT_JOBS_PER_SECOND
 from batchflow_local.config import (
     DEFAULT_PORT,
     LocalAwsConfig,
@@ -28,7 +29,7 @@ def _exit_cleanly(signum: int, frame: object) -> None:
 def local(
     host: Annotated[str, typer.Option(help="Loopback address to listen on.")] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option(min=0, max=65535, help="Port for all three APIs; 0 picks a free one.")
+        int, typer.Option(min=0, max=65535, help="Port for every API; 0 picks a free one.")
     ] = DEFAULT_PORT,
     workdir: Annotated[
         Path | None,
@@ -68,15 +69,38 @@ def local(
         float, typer.Option(min=0, help="Seconds a reclaimed attempt runs before it is ended.")
     ] = 1.0,
     seed: Annotated[int | None, typer.Option(help="Seed for the fault injection.")] = None,
+    submit_rate: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="SubmitJob calls accepted per second, as AWS's quota; more are throttled "
+            "(TooManyRequestsException). 0: no limit.",
+        ),
+    ] = SUBMIT_JOBS_PER_SECOND,
+    events_queue: Annotated[
+        str | None,
+        typer.Option(
+            help='SQS queue (created if absent) that gets a "Batch Job State Change" event, '
+            "in EventBridge's shape, at every job status change; its URL is exported as "
+            "SNAKEMAKE_BATCHFLOW_EVENTS_QUEUE."
+        ),
+    ] = None,
 ) -> None:
-    """Serve AWS Batch, CloudWatch Logs and S3 on loopback; run each job as a local process.
+    """Serve AWS Batch, CloudWatch Logs, S3 and SQS on loopback; run each job as a local process.
 
     Clients must sign with the credentials it prints, which are new at every start."""
     from batchflow_local.faults import FaultSettings
     from batchflow_local.persistence.database import StateError
     from batchflow_local.server import LocalAwsServer, NotLoopbackError
+    from batchflow_local.sqs import check_queue_name
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if events_queue is not None:
+        try:
+            check_queue_name(events_queue)
+        except ValueError as error:
+            typer.echo(f"batchflow local: --events-queue: {error}", err=True)
+            raise typer.Exit(ExitCode.USAGE) from None
     scratch = Path(tempfile.mkdtemp(prefix="batchflow-local-")) if workdir is None else workdir
     config = LocalAwsConfig(
         workdir=scratch,
@@ -88,6 +112,8 @@ def local(
         stop_timeout_seconds=stop_timeout,
         timeout_scale=timeout_scale,
         persist=persist and workdir is not None,
+        submit_jobs_per_second=submit_rate or None,
+        events_queue=events_queue,
     )
     try:
         server = LocalAwsServer(config)
