@@ -7,7 +7,9 @@ import time
 import uuid
 from collections.abc import AsyncGenerator, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from snakemake_interface_common.exceptions import WorkflowError
 from snakemake_interface_executor_plugins.executors.base import SubmittedJobInfo
@@ -19,7 +21,17 @@ from batchflow_aws.jobdefs import DefinitionSpec, JobDefinitions
 from batchflow_aws.jobnames import job_name, run_job_prefix
 from batchflow_aws.logs import read_log
 from batchflow_aws.queues import JobQueue, JobQueues
+from batchflow_aws.quotas import MAX_SUBMIT_JOB_BYTES
+from batchflow_aws.s3paths import S3Prefix
 
+from .arrays import (
+    Batch,
+    array_params,
+    child_command,
+    payload_bytes,
+    plan_batches,
+    reading_manifest,
+)
 from .capacity import (
     check_fits,
     check_queue,
@@ -30,6 +42,7 @@ from .capacity import (
 from .events import EventLog, TaskEvent, TaskEventName
 from .failure_logs import describe_failure
 from .job_command import one_start
+from .job_events import FINAL_STATUSES, JobEventListener
 from .jobspec import (
     JobSize,
     check_requests,
@@ -42,8 +55,10 @@ from .jobspec import (
     timeout_seconds,
 )
 from .live_jobs import LiveJobs
+from .manifests import ArrayManifests
 from .settings import ExecutorSettings
 from .signals import StopOnSignal
+from .submit_pace import SubmitPace
 
 DESCRIBE_BATCH = 100
 MAX_REASON = 1024
@@ -57,10 +72,34 @@ def chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start : start + size]
 
 
+@dataclass(frozen=True)
+class Planned:
+    """A Snakemake job's SubmitJob request, with what its failure messages need."""
+
+    job: JobExecutorInterface
+    params: dict[str, Any]
+    size: JobSize
+    queue: JobQueue
+
+
+class Submitted(NamedTuple):
+    job_id: str
+    name: str
+
+
+def _array_candidate(planned: Planned) -> dict[str, Any] | None:
+    """A job group runs as one Batch job of its own, never as an array child."""
+    return None if planned.job.is_group() else planned.params
+
+
 class Executor(RemoteExecutor):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        # Set before the base class starts the status thread, whose sleep() waits on it.
+        # Made before the base class starts the status thread, whose first sleep() may begin
+        # before __post_init__ has run. `wake` cuts a sleep short: set at shutdown, and by the
+        # events listener at news of a job.
         self.closing = threading.Event()
+        self.wake = threading.Event()
+        self.job_events: JobEventListener | None = None
         super().__init__(*args, **kwargs)
 
     def __post_init__(self) -> None:
@@ -79,6 +118,7 @@ class Executor(RemoteExecutor):
         self.definitions = JobDefinitions(self.batch, self.call)
         self.queues = JobQueues(self.batch, self.call)
         self.events = EventLog(self.settings.events_file)
+        self.job_events = self._job_event_listener()
         self.tags = parse_tags(self.settings.tags)
         self.default_image = self._default_image()
         self.environment = self._job_environment()
@@ -88,6 +128,10 @@ class Executor(RemoteExecutor):
             lambda error: self.logger.error(f"batchflow: {error}"),
         )
         self.signals = StopOnSignal(self._stop_on_signal)
+        if not self.settings.submit_rate > 0:
+            raise WorkflowError("--batchflow-submit-rate must be more than 0 calls per second")
+        self.submit_pace = SubmitPace(self.settings.submit_rate)
+        self.manifests = self._array_manifests()
         if self.settings.job_queue:
             self._queue(self.settings.job_queue)
         self.logger.info(
@@ -103,6 +147,22 @@ class Executor(RemoteExecutor):
             raise queue_error(error, name, self.region) from None
         check_queue(queue, self.region)
         return queue
+
+    def _array_manifests(self) -> ArrayManifests | None:
+        """Where array jobs keep their children's commands: beside the workflow's files."""
+        if self.settings.array_jobs == "off":
+            return None
+        storage = self.workflow.storage_settings
+        if storage.default_storage_provider != "s3" or not storage.default_storage_prefix:
+            self.logger.info(
+                "batchflow: no array jobs in this run: they need the s3 default storage provider"
+            )
+            return None
+        from batchflow_aws.clients import make_clients
+
+        (s3,) = make_clients(self.region, "s3")
+        prefix = S3Prefix.parse(storage.default_storage_prefix)
+        return ArrayManifests(s3, self.call, prefix, self.run_id)
 
     def _default_image(self) -> str | None:
         """--batchflow-image, else Snakemake's standard --container-image."""
@@ -138,39 +198,105 @@ class Executor(RemoteExecutor):
         self.run_jobs([job])
 
     def run_jobs(self, jobs: list[JobExecutorInterface]) -> None:
-        """Builds every request here, then sends the SubmitJob calls in parallel."""
+        """Builds every request here, groups alike ones into array jobs, then sends the
+        SubmitJob calls in parallel."""
         self.signals.install()  # after Snakemake's own SIGTERM handler, which it sets late
-        requests: list[tuple[JobExecutorInterface, dict[str, Any], JobSize, JobQueue]] = []
+        planned: list[Planned] = []
         for job in jobs:
             self.run_job_pre(job)
             try:
-                requests.append((job, *self._request(job)))
+                planned.append(Planned(job, *self._request(job)))
             except (WorkflowError, AwsError) as error:
                 self.report_job_error(SubmittedJobInfo(job), msg=str(error))
+        batches = plan_batches(planned, _array_candidate, self._array_min_size())
         with ThreadPoolExecutor(max(1, self.settings.submit_concurrency)) as pool:
-            outcomes = list(pool.map(self._submit, requests))
-        for (job, request, size, queue), outcome in zip(requests, outcomes, strict=True):
-            if isinstance(outcome, Exception):
-                self.report_job_error(SubmittedJobInfo(job), msg=str(outcome))
-                continue
-            aux = {"missing_since": None, "running": False, "size": size, "queue": queue}
-            info = SubmittedJobInfo(job, external_jobid=outcome, aux=aux)
-            self.report_job_submission(info)
-            self._event("submitted", info, queue=request["jobQueue"], name=request["jobName"])
+            outcomes = list(pool.map(self._submit_batch, batches))
+        for batch, outcome in zip(batches, outcomes, strict=True):
+            for request, submitted in zip(batch.requests, outcome, strict=True):
+                self._submitted(request, submitted)
 
-    def _submit(
-        self, request: tuple[JobExecutorInterface, dict[str, Any], JobSize, JobQueue]
-    ) -> str | Exception:
-        job, params, *_ = request
+    def _submitted(self, request: Planned, outcome: Submitted | Exception) -> None:
+        if isinstance(outcome, Exception):
+            self.report_job_error(SubmittedJobInfo(request.job), msg=str(outcome))
+            return
+        aux = {"missing_since": None, "running": False, "size": request.size}
+        aux["queue"] = request.queue
+        info = SubmittedJobInfo(request.job, external_jobid=outcome.job_id, aux=aux)
+        self.report_job_submission(info)
+        self._event("submitted", info, queue=request.params["jobQueue"], name=outcome.name)
+
+    def _submit_batch(self, batch: Batch[Planned]) -> list[Submitted | Exception]:
+        if batch.is_array:
+            try:
+                return self._submit_array(batch.requests)
+            except AwsError as error:
+                self.logger.warning(
+                    f"batchflow: writing an array job's manifest failed, so this run submits "
+                    f"one job per Snakemake job from now on: {error}"
+                )
+                self.manifests = None
+        return [self._submit(request.job, request.params) for request in batch.requests]
+
+    def _submit(self, job: JobExecutorInterface, params: dict[str, Any]) -> Submitted | Exception:
         what = f"SubmitJob for rule {job.name} (job {job.jobid})"
         if self.live.stopping:
             return WorkflowError(f"{what} was not sent: the run is stopping")
         try:
-            response = self.call(what, self.batch.submit_job, **params)
+            params = self._fitted(job, params)
+            response = self._submit_job(what, params)
         except AwsError as error:
             return error
         self.live.add(response["jobId"])
-        return response["jobId"]
+        return Submitted(response["jobId"], params["jobName"])
+
+    def _submit_array(self, requests: list[Planned]) -> list[Submitted | Exception]:
+        """One array job for `requests`; an AwsError only when its manifest was not written."""
+        first = requests[0].job
+        name = job_name(f"{first.name}-array", first.jobid, self.run_id)
+        assert self.manifests is not None
+        manifest = self.manifests.write(
+            f"{name}-{uuid.uuid4().hex[:8]}",
+            [child_command(request.params) for request in requests],
+        )
+        params = array_params([r.params for r in requests], name, manifest, first.jobid)
+        what = f"SubmitJob for {len(requests)} jobs of rule {first.name} as an array job"
+        if self.live.stopping:
+            return [WorkflowError(f"{what} was not sent: the run is stopping")] * len(requests)
+        try:
+            response = self._submit_job(what, params)
+        except AwsError as error:
+            return [error] * len(requests)
+        children = [f"{response['jobId']}:{index}" for index in range(len(requests))]
+        for child in children:
+            self.live.add(child)
+        return [Submitted(child, name) for child in children]
+
+    def _submit_job(self, what: str, params: dict[str, Any]) -> dict[str, Any]:
+        def paced_submit(**request: Any) -> dict[str, Any]:
+            self.submit_pace.wait()
+            return self.batch.submit_job(**request)
+
+        return self.call(what, paced_submit, **params)
+
+    def _fitted(self, job: JobExecutorInterface, params: dict[str, Any]) -> dict[str, Any]:
+        """The request, with its command moved to a manifest in S3 when the request would be
+        over AWS Batch's 30 KiB SubmitJob limit (a long command line, many targets)."""
+        if payload_bytes(params) <= MAX_SUBMIT_JOB_BYTES or self.manifests is None:
+            return params
+        name = f"{params['jobName']}-{uuid.uuid4().hex[:8]}"
+        manifest = self.manifests.write(name, [child_command(params)])
+        self.logger.info(
+            f"batchflow: the command of rule {job.name} (job {job.jobid}) is too long for "
+            f"SubmitJob, so the job reads it from {manifest}"
+        )
+        return reading_manifest(params, manifest)
+
+    def _array_min_size(self) -> int:
+        """0 when this run submits one job per Snakemake job."""
+        immediate = self.workflow.remote_execution_settings.immediate_submit
+        if self.manifests is None or immediate:
+            return 0
+        return max(2, self.settings.array_min_size)
 
     def _request(self, job: JobExecutorInterface) -> tuple[dict[str, Any], JobSize, JobQueue]:
         resources = job.resources
@@ -230,7 +356,12 @@ class Executor(RemoteExecutor):
         remote = self.workflow.remote_execution_settings
         preemptible = getattr(remote, "preemptible_rules", None)
         retries = getattr(remote, "preemptible_retries", None)
-        if preemptible is not None and retries is not None and preemptible.is_preemptible(job.name):
+        rules = [member.name for member in job.jobs] if job.is_group() else [job.name]
+        if (
+            preemptible is not None
+            and retries is not None
+            and all(preemptible.is_preemptible(rule) for rule in rules)
+        ):
             return min(retries, MAX_BATCH_RETRIES)
         return self.settings.spot_retries
 
@@ -240,26 +371,24 @@ class Executor(RemoteExecutor):
         self, active_jobs: list[SubmittedJobInfo]
     ) -> AsyncGenerator[SubmittedJobInfo, None]:
         by_id = {info.external_jobid: info for info in active_jobs}
-        described: dict[str, dict[str, Any]] = {}
-        for chunk in chunks(list(by_id), DESCRIBE_BATCH):
-            async with self.status_rate_limiter:
-                try:
-                    response = self.call("DescribeJobs", self.batch.describe_jobs, jobs=chunk)
-                except AwsError as error:
-                    raise WorkflowError(str(error)) from error
-            described.update({job["jobId"]: job for job in response["jobs"]})
+        described, asked = await self._job_states(list(by_id))
+        noticed = datetime.now(UTC)
         for job_id, info in by_id.items():
             description = described.get(job_id)
             if description is None:
-                if not self._missing_for_too_long(info):
+                if job_id not in asked or not self._missing_for_too_long(info):
                     yield info
                 continue
             status = description["status"]
+            if status in FINAL_STATUSES and self.job_events:
+                self.job_events.forget(job_id)
             if status == "SUCCEEDED":
                 self.live.discard(job_id)
                 self.report_job_success(info)
                 exit_code = description.get("container", {}).get("exitCode", 0)
-                self._event("succeeded", info, exit_code=exit_code, **_timing(description))
+                self._event(
+                    "succeeded", info, exit_code=exit_code, time=noticed, **_timing(description)
+                )
             elif status == "FAILED":
                 self.live.discard(job_id)
                 self._report_failure(info, description)
@@ -310,6 +439,63 @@ class Executor(RemoteExecutor):
         self.report_job_error(info, msg=failure.summary, aux_logs=failure.aux_logs)
         self._event("failed", info, **failure.event_fields, **_timing(description))
 
+    async def _job_states(self, job_ids: list[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+        """Each job's state as DescribeJobs shows it, and the jobs DescribeJobs was asked
+        about: all of them, or with an events queue only those not heard about for
+        --batchflow-events-sweep-seconds."""
+        if self.job_events is None:
+            return await self._describe(job_ids), set(job_ids)
+        if not self.closing.is_set():
+            self.wake.clear()
+        heard = self.job_events.newest(job_ids)
+        quiet = self.job_events.not_heard_since(job_ids, self.settings.events_sweep_seconds)
+        asked = {i for i in quiet if heard.get(i, {}).get("status") not in FINAL_STATUSES}
+        described = await self._describe(list(asked))
+        self.job_events.heard(list(described))
+        return {**heard, **described}, asked
+
+    async def _describe(self, job_ids: list[str]) -> dict[str, dict[str, Any]]:
+        described: dict[str, dict[str, Any]] = {}
+        for chunk in chunks(job_ids, DESCRIBE_BATCH):
+            async with self.status_rate_limiter:
+                try:
+                    response = self.call("DescribeJobs", self.batch.describe_jobs, jobs=chunk)
+                except AwsError as error:
+                    raise WorkflowError(str(error)) from error
+            described.update({job["jobId"]: job for job in response["jobs"]})
+        return described
+
+    def _job_event_listener(self) -> JobEventListener | None:
+        """With --batchflow-events-queue: the thread that hears of this run's jobs' state
+        changes from the queue."""
+        url = self.settings.events_queue
+        if not url:
+            return None
+        from batchflow_aws.clients import make_clients
+
+        (sqs,) = make_clients(self.region, "sqs")
+        prefix = run_job_prefix(self.run_id)
+        listener = JobEventListener(
+            sqs,
+            url,
+            lambda detail: str(detail.get("jobName", "")).startswith(prefix),
+            lambda message: self.logger.warning(f"batchflow: {message}"),
+            news=self.wake,
+        )
+        try:
+            listener.check_queue()
+        except AwsError as error:
+            raise WorkflowError(
+                f"{error}; --batchflow-events-queue must be the URL of an SQS queue this run "
+                "may read (as GetQueueUrl answers it), or leave it out to poll DescribeJobs"
+            ) from None
+        listener.start()
+        self.logger.info(
+            f"batchflow: job status from the events in {url}; DescribeJobs only for jobs not "
+            f"heard about for {self.settings.events_sweep_seconds} s"
+        )
+        return listener
+
     # Cancellation and shutdown
 
     def cancel_jobs(self, active_jobs: list[SubmittedJobInfo]) -> None:
@@ -337,16 +523,22 @@ class Executor(RemoteExecutor):
         """Ends the status loop without waiting out its sleep. Jobs Snakemake leaves behind (it
         does after an error in the status loop) are terminated, never orphaned."""
         self.closing.set()
+        self.wake.set()
+        if self.job_events:
+            self.job_events.stop()
         if not self.workflow.remote_execution_settings.immediate_submit:
             left = len(self.live)
             if left and self.live.stop():
                 self.logger.warning(f"batchflow: terminated {left} Batch jobs left running")
+            if self.manifests and (error := self.manifests.delete_all()):
+                self.logger.warning(f"batchflow: the array jobs' manifests stay in S3: {error}")
         self.signals.restore()
         super().shutdown()
 
     async def sleep(self) -> None:
-        """The pause between status checks, cut short when Snakemake shuts down."""
-        await asyncio.to_thread(self.closing.wait, self.next_seconds_between_status_checks)
+        """The pause between status checks, cut short when Snakemake shuts down or, with an
+        events queue, when a job's state changes."""
+        await asyncio.to_thread(self.wake.wait, self.next_seconds_between_status_checks)
 
     def print_job_error(
         self, job_info: SubmittedJobInfo, msg: str | None = None, **kwargs: Any
@@ -355,21 +547,12 @@ class Executor(RemoteExecutor):
         if msg and not msg.endswith("\n"):
             msg += "\n"
         super().print_job_error(job_info, msg=msg, **kwargs)
+        if msg and job_info.job.is_group():  # Snakemake's report of a group leaves msg out
+            self.logger.error(msg)
 
     def _event(self, event: TaskEventName, info: SubmittedJobInfo, **fields: Any) -> None:
-        job = info.job
-        wildcards = getattr(job, "wildcards", None)
         self.events.write(
-            TaskEvent(
-                event=event,
-                run_id=self.run_id,
-                batch_job_id=info.external_jobid or "",
-                rule=job.name,
-                jobid=job.jobid,
-                attempt=job.attempt,
-                wildcards={str(k): str(v) for k, v in wildcards.items()} if wildcards else {},
-                **fields,
-            )
+            TaskEvent.of_job(event, info.job, self.run_id, info.external_jobid or "", **fields)
         )
 
 

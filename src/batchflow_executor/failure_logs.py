@@ -10,7 +10,7 @@ from batchflow_aws import AwsError
 from batchflow_aws.logs import DEFAULT_LOG_GROUP
 
 LOG_DIRECTORY = Path(".snakemake") / "batchflow" / "logs"
-LOG_TAIL_LINES = 20
+LOG_TAIL_LINES = 40  # Snakemake's own closing lines after a failed rule take about 18
 
 
 @dataclass

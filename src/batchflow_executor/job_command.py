@@ -1,7 +1,8 @@
 """One Python start per job: Snakemake's job command runs `python -m snakemake --deploy-sources
 ...` and then `python -m snakemake ...` (the job), two interpreters that each import Snakemake,
 which costs more CPU than a small rule's own work. The command this module makes runs both
-steps, through Snakemake's own command line, in one interpreter.
+steps, through Snakemake's own command line, in one interpreter, which builds Snakemake's
+argument parser (every plugin's options) once for both.
 
 The program is passed inline (`python -c`), so a job image needs nothing beyond what the job
 command needed before: python with snakemake and its storage plugin."""
@@ -11,7 +12,16 @@ import shlex
 SEPARATOR = "--batchflow-then-run-the-job"
 BOTH_STEPS = f"""
 import sys
+import snakemake.cli
 from snakemake.cli import main
+build_parser, parsers = snakemake.cli.get_argument_parser, []
+def parser_built_once(profiles=None):
+    if profiles is not None:
+        return build_parser(profiles=profiles)
+    if not parsers:
+        parsers.append(build_parser())
+    return parsers[0]
+snakemake.cli.get_argument_parser = parser_built_once
 split = sys.argv.index({SEPARATOR!r})
 try:
     main(sys.argv[1:split])

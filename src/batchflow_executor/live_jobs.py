@@ -10,6 +10,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 
+def array_parent(job_id: str) -> str:
+    """The array job a child (`PARENT:INDEX`) belongs to; any other job itself."""
+    return job_id.partition(":")[0]
+
+
 class LiveJobs:
     def __init__(
         self,
@@ -22,6 +27,8 @@ class LiveJobs:
         self._report = report
         self._live: set[str] = set()
         self._terminated: set[str] = set()
+        self._called: set[str] = set()
+        """The ids TerminateJob was called with: jobs, and array parents for their children."""
         self._stopping = False
         self._lock = threading.Lock()
 
@@ -48,15 +55,18 @@ class LiveJobs:
 
     def stop(self, also: Iterable[str] = ()) -> int:
         """Terminates every live job (and `also`) not terminated yet, and from now on every job
-        added; returns how many TerminateJob calls it made."""
+        added; returns how many jobs it terminated. Array children are terminated through
+        their parent, one call for all of them."""
         with self._lock:
             self._stopping = True
             targets = sorted((self._live | set(also)) - self._terminated)
             self._terminated.update(targets)
-        if not targets:
-            return 0
-        with ThreadPoolExecutor(min(self._concurrency, len(targets))) as pool:
-            failures = [error for error in pool.map(self._terminate, targets) if error]
+            calls = sorted(set(map(array_parent, targets)) - self._called)
+            self._called.update(calls)
+        if not calls:
+            return len(targets)
+        with ThreadPoolExecutor(min(self._concurrency, len(calls))) as pool:
+            failures = [error for error in pool.map(self._terminate, calls) if error]
         for error in failures:
             self._report(error)
         return len(targets)

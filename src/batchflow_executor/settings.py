@@ -111,6 +111,48 @@ class ExecutorSettings(ExecutorSettingsBase):
             "type": int,
         },
     )
+    submit_rate: float = field(
+        default=40,
+        metadata={
+            "help": "SubmitJob calls per second at most, evenly spaced. AWS Batch accepts 50 "
+            "per second per account and throttles the rest (which are retried, later).",
+            "type": float,
+        },
+    )
+    array_jobs: str = field(
+        default="on",
+        metadata={
+            "help": "'on': ready jobs of one rule with the same resources go out as one array "
+            "job (one SubmitJob call; each child's command is read from a manifest written "
+            "under the default storage prefix). 'off': one Batch job per Snakemake job.",
+            "choices": ["on", "off"],
+        },
+    )
+    array_min_size: int = field(
+        default=2,
+        metadata={
+            "help": "The fewest alike ready jobs that go out as an array job (2-10000); "
+            "fewer go out one by one.",
+            "type": int,
+        },
+    )
+    events_queue: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "URL of an SQS queue that an EventBridge rule fills with AWS Batch's "
+            "'Batch Job State Change' events: job status then comes from events, within a "
+            "second, and DescribeJobs only sweeps jobs not heard about for a while.",
+            "env_var": True,
+        },
+    )
+    events_sweep_seconds: int = field(
+        default=60,
+        metadata={
+            "help": "With an events queue: seconds without an event for a job before "
+            "DescribeJobs asks about it (100 jobs per call).",
+            "type": int,
+        },
+    )
     events_file: Optional[Path] = field(
         default=None,
         metadata={

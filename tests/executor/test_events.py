@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from batchflow_executor.events import EventLog, TaskEvent
+from batchflow_executor.events import EventLog, GroupMember, TaskEvent
 from batchflow_service.engines.snakemake.tasks import parse_events, tasks_from_events
 from batchflow_service.states import RunState
 
@@ -38,3 +38,27 @@ def test_a_torn_or_foreign_line_is_skipped_not_fatal() -> None:
     text = "\n".join([good.to_json(), '{"event": "exploded"}', '{"event": "runn'])
 
     assert [event.batch_job_id for event in parse_events(text)] == ["j"]
+
+
+def test_a_job_groups_events_become_one_task_naming_its_rule_jobs(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "events.jsonl")
+    group = {
+        "run_id": "r",
+        "batch_job_id": "job-9",
+        "rule": "per_sample_count_fetch",
+        "jobid": "5c9d08f8-9ab1-5f70-993b-b343beb11a79",  # a group's id is a UUID
+        "group": "per_sample",
+        "group_jobs": [
+            GroupMember("fetch", 4, {"sample": "a"}),
+            GroupMember("count", 2, {"sample": "a"}),
+        ],
+    }
+    log.write(TaskEvent(event="submitted", **group))
+    log.write(TaskEvent(event="succeeded", exit_code=0, **group))
+
+    events = parse_events((tmp_path / "events.jsonl").read_text())
+    [task] = tasks_from_events("r", events)
+
+    assert (task.name, task.state) == ("per_sample_count_fetch", RunState.COMPLETE)
+    assert events[-1].jobid == group["jobid"]
+    assert [member.rule for member in events[-1].group_jobs] == ["fetch", "count"]

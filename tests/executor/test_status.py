@@ -16,6 +16,7 @@ from batchflow_aws.logs import read_log_from
 from batchflow_aws.queues import ComputeEnvironment, JobQueue
 from batchflow_executor.events import EventLog
 from batchflow_executor.executor import Executor
+from batchflow_executor.failure_logs import LOG_TAIL_LINES
 from batchflow_executor.jobspec import JobSize
 from batchflow_executor.live_jobs import LiveJobs
 from batchflow_executor.settings import ExecutorSettings
@@ -41,6 +42,7 @@ def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     bare.events = EventLog(tmp_path / "events.jsonl")
     bare.status_rate_limiter = Throttler(rate_limit=1000, period=1)
     bare.live = LiveJobs(bare._terminate, 2, lambda error: None)
+    bare.job_events = None
     bare.recorder = Recorder()
     bare.report_job_success = lambda info: bare.recorder.successes.append(info.external_jobid)
     bare.report_job_error = lambda info, msg=None, aux_logs=(): bare.recorder.errors.append(
@@ -151,7 +153,7 @@ def test_a_job_waiting_for_capacity_is_left_waiting(executor) -> None:
 
 
 def test_failed_job_error_carries_reason_exit_code_and_log_tail(executor, tmp_path) -> None:
-    lines = [f"line {i}" for i in range(30)]
+    lines = [f"line {i}" for i in range(LOG_TAIL_LINES + 20)]
     failure = described(
         "bad",
         "FAILED",
@@ -165,17 +167,18 @@ def test_failed_job_error_carries_reason_exit_code_and_log_tail(executor, tmp_pa
             "get_log_events",
             {
                 "events": [{"timestamp": 1, "message": line} for line in lines],
-                "nextForwardToken": "f/30",
+                "nextForwardToken": "f/1",
             },
         )
-        logs.add_response("get_log_events", {"events": [], "nextForwardToken": "f/30"})
+        logs.add_response("get_log_events", {"events": [], "nextForwardToken": "f/1"})
         active = still_active(executor, [submitted("bad")])
 
     [(_, message, aux_logs)] = executor.recorder.errors
     assert active == []
     assert "Essential container in task exited (exit code 3) after 2 attempts" in message
-    assert "line 29" in message
-    assert "line 9\n" not in message
+    assert f"line {len(lines) - 1}" in message
+    assert "    line 19\n" not in message
+    assert "    line 20\n" in message
     assert Path(aux_logs[0]).read_text().splitlines() == lines
     assert Path(aux_logs[0]).parent == Path(".snakemake/batchflow/logs")
 

@@ -47,7 +47,8 @@ def test_a_signal_terminates_every_batch_job_within_seconds_and_exits_non_zero(
 
     assert process.returncode == 1, run.output()
     assert {job["statusReason"] for job in jobs} == {"Cancelled by Snakemake"}
-    assert f"batchflow: {signal.Signals(signum).name} received: terminating" in run.output()
+    said = f"batchflow: {signal.Signals(signum).name} received: terminating"
+    assert said in run.output(tail=None)
 
 
 def test_a_second_signal_ends_snakemake_at_once_after_the_jobs_are_terminated(
@@ -63,7 +64,7 @@ def test_a_second_signal_ends_snakemake_at_once_after_the_jobs_are_terminated(
     process.wait(timeout=STOP_SECONDS)
 
     assert process.returncode in (128 + signal.SIGTERM, 128 + signal.SIGINT), run.output()
-    assert "batchflow: second signal" in run.output()
+    assert "batchflow: second signal" in run.output(tail=None)
     # TerminateJob went out before the exit; a RUNNING job ends when its process has stopped.
     jobs = wait_until_none_active(batch, ids, timeout=STOP_SECONDS)
     assert {job["statusReason"] for job in jobs} == {"Cancelled by Snakemake"}

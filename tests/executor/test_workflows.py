@@ -28,7 +28,8 @@ def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
     jobs = 25
     calls = admin.get("/stats").json()["calls"]
     assert calls.get("batch:RegisterJobDefinition", 0) <= 1
-    assert calls["batch:SubmitJob"] == jobs
+    # The 24 squares are one array job, the gather one job.
+    assert calls["batch:SubmitJob"] == 2
     # One DescribeJobs per poll cycle for all active jobs (up to 100), however long the run
     # takes on a busy machine; never one per job.
     assert calls["batch:DescribeJobs"] <= poll_cycles + 1
@@ -36,6 +37,7 @@ def test_scatter_gather_runs_on_local_batch_with_few_api_calls(
     assert sum(e["event"] == "submitted" for e in events) == jobs
     assert sum(e["event"] == "succeeded" for e in events) == jobs
     square = next(e for e in events if e["rule"] == "square" and e["event"] == "succeeded")
+    assert square["batch_job_id"].endswith(tuple(f":{i}" for i in range(24)))
     assert set(square["wildcards"]) == {"i"}
     assert square["stopped_at"] >= square["started_at"]
     assert {e["exit_code"] for e in events if e["event"] == "succeeded"} == {0}
@@ -46,10 +48,11 @@ def test_a_job_deploys_its_sources_and_runs_in_one_interpreter(
 ) -> None:
     run = Run("scatter", tmp_path, aws_environment)
 
-    result = run.run()
+    result = run.run("--batchflow-array-jobs", "off")
 
     assert result.returncode == 0, result.stderr[-3000:]
     square = next(e for e in run.events() if e["rule"] == "square" and e["event"] == "succeeded")
+    assert ":" not in square["batch_job_id"]
     [job] = batch.describe_jobs(jobs=[square["batch_job_id"]])["jobs"]
     command = job["container"]["command"][-1]
     assert command.startswith("python -c ")

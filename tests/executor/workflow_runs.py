@@ -15,7 +15,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 PROFILE = REPOSITORY / "workflows" / "profiles" / "local"
 WORKFLOWS = Path(__file__).parent / "workflows"
 ACTIVE = ("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING")
-POLL_SECONDS = 5  # the local profile's seconds-between-status-checks
+POLL_SECONDS = 1  # the local profile's seconds-between-status-checks
 
 
 class Run:
@@ -66,8 +66,9 @@ class Run:
                 text=True,
             )
 
-    def output(self) -> str:
-        return (self.workdir / "output.log").read_text()[-3000:]
+    def output(self, tail: int | None = 3000) -> str:
+        text = (self.workdir / "output.log").read_text()
+        return text[-tail:] if tail else text
 
     def events(self) -> list[dict[str, Any]]:
         if not self.events_file.exists():
