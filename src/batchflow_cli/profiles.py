@@ -58,6 +58,11 @@ def read_stack_outputs(path: Path, stack: str | None) -> dict[str, str]:
 
 
 def snakemake_profile(outputs: dict[str, str], image_tag: str, jobs: int) -> dict[str, Any]:
+    """With the stack's events queue (its `EventsQueueUrl` output), job status comes from
+    Batch's events; stacks deployed before it had one keep polling."""
+    events = (
+        {"batchflow-events-queue": outputs["EventsQueueUrl"]} if "EventsQueueUrl" in outputs else {}
+    )
     return {
         "__use_yte__": True,
         "__definitions__": PER_DIRECTORY,
@@ -68,6 +73,7 @@ def snakemake_profile(outputs: dict[str, str], image_tag: str, jobs: int) -> dic
         "batchflow-image": f"{outputs['TaskRepository']}:{image_tag}",
         "batchflow-job-role": outputs["TaskRoleArn"],
         "batchflow-execution-role": outputs["ExecutionRoleArn"],
+        **events,
         "default-storage-provider": "s3",
         "default-storage-prefix": f'?f"s3://{outputs["Bucket"]}/work/{{folder}}-{{digest}}"',
         "shared-fs-usage": "none",

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
 from snakemake.profiles import ProfileConfigFileParser
 from typer.testing import CliRunner
 
@@ -83,3 +84,23 @@ def test_outputs_that_lack_what_a_profile_needs_are_named(tmp_path) -> None:
     assert "TaskQueue" in lacking.stderr
     assert "--stack" in ambiguous.stderr
     assert "cannot read stack outputs" in unreadable.stderr
+
+
+def test_profile_names_the_events_queue_only_when_the_stack_has_one(tmp_path) -> None:
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/Batchflow-JobEvents"
+    stack = json.loads(OUTPUTS.read_text())
+    stack["Batchflow"]["EventsQueueUrl"] = url
+    with_events = tmp_path / "with-events.json"
+    with_events.write_text(json.dumps(stack))
+
+    for outputs, directory in ((with_events, "events"), (OUTPUTS, "polling")):
+        result = runner.invoke(
+            app,
+            ["profile", "--stack-outputs", str(outputs), "--directory", str(tmp_path / directory)],
+        )
+        assert result.exit_code == 0, result.output
+
+    evented = yaml.safe_load((tmp_path / "events" / "config.yaml").read_text())
+    polling = yaml.safe_load((tmp_path / "polling" / "config.yaml").read_text())
+    assert evented["batchflow-events-queue"] == url
+    assert "batchflow-events-queue" not in polling

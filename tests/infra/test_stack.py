@@ -225,7 +225,7 @@ def test_jobs_run_in_private_subnets_with_endpoints_instead_of_nat(template) -> 
         for r in resources(template, "AWS::EC2::VPCEndpoint").values()
         if r["Properties"].get("VpcEndpointType") == "Interface"
     ]
-    assert len(interface) == 9
+    assert len(interface) == 10
 
 
 def _statements(template: Template) -> list[dict[str, Any]]:
@@ -272,13 +272,65 @@ def test_job_logs_are_kept_for_three_months(template) -> None:
     )
 
 
+FAILED_JOBS_RULE = "A batchflow head or rule job ended FAILED"
+STATE_CHANGES_RULE = "Every status change of a batchflow rule job"
+
+
+def event_rule_id(template: Template, description_start: str) -> str:
+    [logical] = [
+        logical
+        for logical, r in resources(template, "AWS::Events::Rule").items()
+        if r["Properties"]["Description"].startswith(description_start)
+    ]
+    return logical
+
+
+def event_rule(template: Template, description_start: str) -> dict[str, Any]:
+    return resources(template, "AWS::Events::Rule")[event_rule_id(template, description_start)]
+
+
 def test_failed_jobs_of_both_queues_reach_the_alert_topic(template) -> None:
-    [rule] = resources(template, "AWS::Events::Rule").values()
+    rule = event_rule(template, FAILED_JOBS_RULE)
     pattern = rule["Properties"]["EventPattern"]
 
     assert pattern["detail"]["status"] == ["FAILED"]
     assert len(pattern["detail"]["jobQueue"]) == 2
     assert rule["Properties"]["Targets"][0]["Arn"]["Ref"].startswith("ObservabilityAlerts")
+
+
+def test_rule_job_state_changes_reach_an_encrypted_queue_the_head_jobs_read(template) -> None:
+    rule = event_rule(template, STATE_CHANGES_RULE)
+    pattern = rule["Properties"]["EventPattern"]
+    queue = logical_id(template, "AWS::SQS::Queue")
+    [target] = rule["Properties"]["Targets"]
+
+    assert pattern["source"] == ["aws.batch"]
+    assert pattern["detail-type"] == ["Batch Job State Change"]
+    [job_queue] = pattern["detail"]["jobQueue"]
+    assert "ComputeTaskQueue" in json.dumps(job_queue)
+    assert target["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    template.has_resource_properties(
+        "AWS::SQS::Queue", {"SqsManagedSseEnabled": True, "MessageRetentionPeriod": 3600}
+    )
+    [head_role] = [
+        r for r in resources(template, "AWS::IAM::Role") if r.startswith("ComputeHeadRole")
+    ]
+    consumers = [
+        s
+        for s in _statements(template)
+        if "sqs:ReceiveMessage" in s["Action"] and s["Resource"] == {"Fn::GetAtt": [queue, "Arn"]}
+    ]
+    assert consumers
+    assert {"sqs:DeleteMessage", "sqs:GetQueueAttributes"} <= set(consumers[0]["Action"])
+    policies = resources(template, "AWS::IAM::Policy").values()
+    readers = [
+        role["Ref"]
+        for policy in policies
+        if any(s in consumers for s in policy["Properties"]["PolicyDocument"]["Statement"])
+        for role in policy["Properties"]["Roles"]
+    ]
+    assert readers == [head_role]
+    template.has_output("EventsQueueUrl", {"Value": {"Ref": queue}})
 
 
 def test_the_service_is_internal_unless_made_public(template, cognito_template) -> None:
@@ -450,7 +502,7 @@ def test_failed_jobs_and_server_errors_alarm_the_alert_topic(template) -> None:
             "Namespace": "AWS/Events",
             "MetricName": "TriggeredRules",
             "Dimensions": [
-                {"Name": "RuleName", "Value": {"Ref": logical_id(template, "AWS::Events::Rule")}}
+                {"Name": "RuleName", "Value": {"Ref": event_rule_id(template, FAILED_JOBS_RULE)}}
             ],
             "Threshold": 1,
             "Period": 300,

@@ -7,6 +7,7 @@ from constructs import Construct
 from .cognito import CognitoUsers
 from .compute import Compute
 from .database import Database
+from .job_events import JobEvents
 from .network import Network
 from .observability import Observability
 from .registry import Registry
@@ -157,6 +158,8 @@ class BatchflowStack(Stack):
         storage = StagingBucket(self, "Storage", work_expiry_days=work_expiry_days)
         registry = Registry(self, "Registry")
         compute = Compute(self, "Compute", network=network, storage=storage, max_vcpus=max_vcpus)
+        job_events = JobEvents(self, "JobEvents", network=network, compute=compute)
+        job_events.grant_consume(compute.head_role)
         retention = logs.RetentionDays.THREE_MONTHS
         observability = Observability(self, "Observability", compute=compute, retention=retention)
         postgres = (
@@ -204,6 +207,7 @@ class BatchflowStack(Stack):
             "HeadRoleArn": compute.head_role.role_arn,
             "ExecutionRoleArn": compute.execution_role.role_arn,
             "JobLogGroup": observability.job_logs.log_group_name,
+            "EventsQueueUrl": job_events.queue.queue_url,
             "AlertsTopicArn": observability.alerts.topic_arn,
             "ServiceUrl": service.url,
             "ServiceCluster": service.cluster.cluster_name,
