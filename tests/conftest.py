@@ -16,6 +16,7 @@ from .postgres_server import find_bindir, throwaway_postgres
 from .prerequisites import missing
 
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
+EVENTS_QUEUE = "batchflow-test-events"
 
 
 @pytest.fixture(scope="session")
@@ -33,19 +34,42 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsServ
     server.stop()
 
 
+@pytest.fixture(scope="module")
+def events_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsServer]:
+    """A local AWS of the module's own that sends job state events to EVENTS_QUEUE, so that
+    only the module's jobs publish events."""
+    config = LocalAwsConfig(
+        workdir=tmp_path_factory.mktemp("events-aws"),
+        port=0,
+        vcpus=8,
+        memory_mib=16_384,
+        stop_timeout_seconds=2,
+        events_queue=EVENTS_QUEUE,
+    )
+    server = LocalAwsServer(config).start_in_thread()
+    yield server
+    server.stop()
+
+
+def aws_client(
+    server: LocalAwsServer, service: str, config: Config | None = None, secret: str | None = None
+) -> Any:
+    """A boto3 client of `server`, signed with its credentials (or with another `secret`)."""
+    environment = server.client_environment()
+    return boto3.client(
+        service,
+        endpoint_url=environment["AWS_ENDPOINT_URL"],
+        region_name=environment["AWS_DEFAULT_REGION"],
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=secret or environment["AWS_SECRET_ACCESS_KEY"],
+        config=config,
+    )
+
+
 @pytest.fixture(scope="session")
 def client_factory(local_aws: LocalAwsServer) -> Callable[..., Any]:
-    environment = local_aws.client_environment()
-
     def make(service: str, config: Config | None = None) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=environment["AWS_ENDPOINT_URL"],
-            region_name=environment["AWS_DEFAULT_REGION"],
-            aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-            config=config,
-        )
+        return aws_client(local_aws, service, config)
 
     return make
 

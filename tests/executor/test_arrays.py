@@ -99,24 +99,18 @@ def test_sigint_terminates_every_child_through_its_parent(tmp_path, aws_environm
     assert parent["status"] == "FAILED"
 
 
-def test_array_jobs_off_submits_one_job_per_snakemake_job(
-    tmp_path, aws_environment, admin, clean_stats
+@pytest.mark.parametrize(
+    "option",
+    [("--batchflow-array-jobs", "off"), ("--batchflow-array-min-size", "4")],
+    ids=["array jobs off", "fewer than the minimum size"],
+)
+def test_one_job_per_snakemake_job_when_no_array_is_wanted(
+    option, tmp_path, aws_environment, admin, clean_stats
 ) -> None:
     run = Run("shards", tmp_path, aws_environment)
 
-    result = run.run("--config", "count=3", "--batchflow-array-jobs", "off")
+    result = run.run("--config", "count=3", *option)
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert admin.get("/stats").json()["calls"]["batch:SubmitJob"] == 3
     assert all(":" not in e["batch_job_id"] for e in run.events())
-
-
-def test_fewer_alike_jobs_than_the_minimum_go_out_one_by_one(
-    tmp_path, aws_environment, admin, clean_stats
-) -> None:
-    run = Run("shards", tmp_path, aws_environment)
-
-    result = run.run("--config", "count=3", "--batchflow-array-min-size", "4")
-
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert admin.get("/stats").json()["calls"]["batch:SubmitJob"] == 3

@@ -2,38 +2,18 @@
 
 import statistics
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from batchflow_local.config import LocalAwsConfig
 from batchflow_local.server import LocalAwsServer
 
+from ..conftest import aws_client
 from .workflow_runs import Run
 
 pytestmark = pytest.mark.slow
-
-QUEUE = "batchflow-run-events"
-
-
-@pytest.fixture(scope="module")
-def events_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsServer]:
-    """A local AWS of its own, so that only this module's runs publish events."""
-    config = LocalAwsConfig(
-        workdir=tmp_path_factory.mktemp("events-aws"),
-        port=0,
-        vcpus=8,
-        memory_mib=16_384,
-        stop_timeout_seconds=2,
-        events_queue=QUEUE,
-    )
-    server = LocalAwsServer(config).start_in_thread()
-    yield server
-    server.stop()
 
 
 def detection_lags(events: list[dict[str, Any]]) -> list[float]:
@@ -50,13 +30,7 @@ def test_a_run_with_events_hears_of_ends_within_a_second_and_seldom_describes(
     tmp_path: Path, events_aws: LocalAwsServer
 ) -> None:
     environment = events_aws.client_environment()
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=environment["AWS_ENDPOINT_URL"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-    )
+    sqs = aws_client(events_aws, "sqs")
     sqs.purge_queue(QueueUrl=environment["SNAKEMAKE_BATCHFLOW_EVENTS_QUEUE"])
     run = Run("shards", tmp_path, environment)
     described_before = events_aws.local.calls["batch:DescribeJobs"]

@@ -4,11 +4,9 @@ import json
 import re
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from botocore.auth import SigV4Auth
@@ -16,49 +14,23 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from batchflow_local.config import ACCOUNT_ID, LocalAwsConfig
+from batchflow_local.config import ACCOUNT_ID
 from batchflow_local.server import LocalAwsServer
 
+from ..conftest import EVENTS_QUEUE, aws_client
 from .test_cli import batchflow
 
-QUEUE = "batchflow-test-events"
 EVENT_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 
 @pytest.fixture(scope="module")
-def events_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsServer]:
-    config = LocalAwsConfig(
-        workdir=tmp_path_factory.mktemp("events-aws"),
-        port=0,
-        vcpus=4,
-        memory_mib=4096,
-        stop_timeout_seconds=2,
-        events_queue=QUEUE,
-    )
-    server = LocalAwsServer(config).start_in_thread()
-    yield server
-    server.stop()
-
-
-def client(server: LocalAwsServer, service: str, secret: str | None = None) -> Any:
-    environment = server.client_environment()
-    return boto3.client(
-        service,
-        endpoint_url=environment["AWS_ENDPOINT_URL"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=secret or environment["AWS_SECRET_ACCESS_KEY"],
-    )
-
-
-@pytest.fixture(scope="module")
 def sqs(events_aws: LocalAwsServer) -> Any:
-    return client(events_aws, "sqs")
+    return aws_client(events_aws, "sqs")
 
 
 @pytest.fixture(scope="module")
 def events_batch(events_aws: LocalAwsServer) -> Any:
-    batch = client(events_aws, "batch")
+    batch = aws_client(events_aws, "batch")
     batch.register_job_definition(
         jobDefinitionName="shell",
         type="container",
@@ -76,7 +48,7 @@ def events_batch(events_aws: LocalAwsServer) -> Any:
 
 @pytest.fixture(scope="module")
 def queue_url(sqs: Any) -> str:
-    return sqs.get_queue_url(QueueName=QUEUE)["QueueUrl"]
+    return sqs.get_queue_url(QueueName=EVENTS_QUEUE)["QueueUrl"]
 
 
 def events_until(
@@ -114,7 +86,7 @@ def statuses(events: list[dict[str, Any]], job_id: str) -> list[str]:
 def test_queue_url_is_exported_and_is_what_get_queue_url_answers(
     events_aws: LocalAwsServer, queue_url: str
 ) -> None:
-    assert queue_url == f"{events_aws.endpoint}/{ACCOUNT_ID}/{QUEUE}"
+    assert queue_url == f"{events_aws.endpoint}/{ACCOUNT_ID}/{EVENTS_QUEUE}"
     assert events_aws.client_environment()["SNAKEMAKE_BATCHFLOW_EVENTS_QUEUE"] == queue_url
 
 
@@ -195,7 +167,7 @@ def test_sqs_answers_the_query_protocol_too(events_aws: LocalAwsServer, queue_ur
     request = AWSRequest(
         method="POST",
         url=f"{events_aws.endpoint}/",
-        data=f"Action=GetQueueUrl&QueueName={QUEUE}&Version=2012-11-05",
+        data=f"Action=GetQueueUrl&QueueName={EVENTS_QUEUE}&Version=2012-11-05",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     credentials = Credentials(
@@ -208,15 +180,17 @@ def test_sqs_answers_the_query_protocol_too(events_aws: LocalAwsServer, queue_ur
 
 
 def test_sqs_refuses_a_request_signed_with_another_secret(events_aws: LocalAwsServer) -> None:
-    stranger = client(events_aws, "sqs", secret="not-the-secret")
+    stranger = aws_client(events_aws, "sqs", secret="not-the-secret")
     with pytest.raises(ClientError) as refused:
-        stranger.get_queue_url(QueueName=QUEUE)
+        stranger.get_queue_url(QueueName=EVENTS_QUEUE)
     assert refused.value.response["Error"]["Code"] == "InvalidSignatureException"
 
 
 def test_cli_exports_the_events_queue_url_it_serves(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        batchflow("local", "--port", "0", "--workdir", str(tmp_path), "--events-queue", QUEUE),
+        batchflow(
+            "local", "--port", "0", "--workdir", str(tmp_path), "--events-queue", EVENTS_QUEUE
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -231,7 +205,7 @@ def test_cli_exports_the_events_queue_url_it_serves(tmp_path: Path) -> None:
             if "ready" in line:
                 break
         url = exports["SNAKEMAKE_BATCHFLOW_EVENTS_QUEUE"]
-        assert url == f"{exports['AWS_ENDPOINT_URL']}/{ACCOUNT_ID}/{QUEUE}"
+        assert url == f"{exports['AWS_ENDPOINT_URL']}/{ACCOUNT_ID}/{EVENTS_QUEUE}"
     finally:
         process.terminate()
         process.wait(timeout=30)
