@@ -4,17 +4,20 @@ AWS behind the counting proxy; prints DescribeJobs calls and the detection lag o
 
     .venv/bin/python benchmarks/event_status.py [--workload fanout|chain]
 
-The lag is call_tally's: when the first DescribeJobs answer or SQS delivery showing a job
-ended reached the proxy, minus the job's stoppedAt.
+Two lags: call_tally's, when the first DescribeJobs answer or SQS delivery showing a job
+ended reached the proxy, minus the job's stoppedAt; and the executor's own, when it reported
+the job's end to Snakemake (its `succeeded` or `failed` task event) minus the job's stoppedAt.
 """
 
 import argparse
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -25,6 +28,22 @@ from side_by_side import WORKFLOWS, WORKLOADS, ProxiedLocalAws, run_snakemake, r
 from batchflow_local.config import LocalAwsConfig
 
 EVENTS_QUEUE = "batchflow-events"
+
+
+def noticed_lags(task_events: Path) -> dict[str, float | None]:
+    """Median and p90 of the executor's reports of a job's end, after the job's stoppedAt."""
+    lags = []
+    for line in task_events.read_text().splitlines():
+        event = json.loads(line)
+        if event["event"] in ("succeeded", "failed") and event.get("stopped_at"):
+            noticed = datetime.fromisoformat(event["time"]).timestamp()
+            lags.append(noticed - event["stopped_at"] / 1000)
+    if len(lags) < 2:
+        return {"noticed_lag_median_s": None, "noticed_lag_p90_s": None}
+    return {
+        "noticed_lag_median_s": round(statistics.median(lags), 2),
+        "noticed_lag_p90_s": round(statistics.quantiles(lags, n=10)[-1], 2),
+    }
 
 
 def main() -> None:
@@ -60,7 +79,11 @@ def main() -> None:
             workdir = results / mode
             shutil.copytree(WORKFLOWS / options.workload, workdir)
             prefix = f"s3://batchflow-local/work/bench-{uuid.uuid4().hex[:8]}"
-            command = runner_command("batchflow", prefix, argparse.Namespace(batchflow_arg=[]))
+            task_events = workdir / "task-events.jsonl"
+            options_ = argparse.Namespace(
+                batchflow_arg=["--batchflow-events-file", str(task_events)]
+            )
+            command = runner_command("batchflow", prefix, options_)
             if mode == "events":
                 # The polling run's events: nobody took them, and they are not this run's.
                 sqs.purge_queue(QueueUrl=queue_url)
@@ -79,6 +102,7 @@ def main() -> None:
                 "lag_jobs": summary["lag_jobs"],
                 "lag_median_s": summary["lag_median_s"],
                 "lag_p90_s": summary["lag_p90_s"],
+                **noticed_lags(task_events),
             }
             records.append(record)
             print(json.dumps(record), flush=True)

@@ -210,6 +210,7 @@ def main() -> None:
         if (options.peer or runner != "peer") and (HAS_EVENTS or runner != "batchflow-events")
     ]
     started = datetime.datetime.now(datetime.UTC)
+    code = options.code or code_label()  # before the runs: commits made meanwhile are not it
     records = [
         record
         for workload in options.workload or list(WORKLOADS)
@@ -218,7 +219,7 @@ def main() -> None:
     ]
     results = {
         "date": started.strftime("%Y-%m-%d"),
-        "code": options.code or code_label(),
+        "code": code,
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "local_aws_vcpus": machine_vcpus(),
         "peer_jobs": profile_jobs() if "peer" in runners else None,
