@@ -67,5 +67,8 @@ def start_serve(
         except httpx.HTTPError:
             pass
         assert process.poll() is None, log.read_text()[-2000:]
-        assert time.monotonic() < deadline, "batchflow serve did not start"
+        if time.monotonic() > deadline:
+            process.terminate()
+            process.wait(timeout=30)
+            raise AssertionError(f"batchflow serve did not start:\n{log.read_text()[-2000:]}")
         time.sleep(0.2)
