@@ -17,8 +17,8 @@ from typing import Any, Generic, TypeVar
 from batchflow_aws.s3paths import S3Prefix
 
 from .job_command import BOTH_STEPS
+from .settings import MAX_ARRAY_SIZE
 
-MAX_ARRAY_SIZE = 10_000
 MANIFEST_FOLDER = ".batchflow/arrays"
 
 # The child's program: its command from the manifest (entry 0 for a job that is not an

@@ -56,7 +56,7 @@ from .jobspec import (
 )
 from .live_jobs import LiveJobs
 from .manifests import ArrayManifests
-from .settings import ExecutorSettings
+from .settings import ExecutorSettings, check_ranges
 from .signals import StopOnSignal
 from .submit_pace import SubmitPace
 
@@ -104,6 +104,7 @@ class Executor(RemoteExecutor):
 
     def __post_init__(self) -> None:
         self.settings: ExecutorSettings = self.workflow.executor_settings
+        check_ranges(self.settings)
         self.run_id = self.settings.run_id or uuid.uuid4().hex
         # boto3 loads only when a workflow runs, not on every `snakemake --version`.
         from batchflow_aws.calls import AwsCaller
@@ -128,10 +129,8 @@ class Executor(RemoteExecutor):
             lambda error: self.logger.error(f"batchflow: {error}"),
         )
         self.signals = StopOnSignal(self._stop_on_signal)
-        if not self.settings.submit_rate > 0:
-            raise WorkflowError("--batchflow-submit-rate must be more than 0 calls per second")
         self.submit_pace = SubmitPace(self.settings.submit_rate)
-        self.manifests = self._array_manifests()
+        self.manifests = self._command_manifests()
         if self.settings.job_queue:
             self._queue(self.settings.job_queue)
         self.logger.info(
@@ -148,15 +147,16 @@ class Executor(RemoteExecutor):
         check_queue(queue, self.region)
         return queue
 
-    def _array_manifests(self) -> ArrayManifests | None:
-        """Where array jobs keep their children's commands: beside the workflow's files."""
-        if self.settings.array_jobs == "off":
-            return None
+    def _command_manifests(self) -> ArrayManifests | None:
+        """Where the commands SubmitJob does not carry are kept (array children's, and any
+        too long for it): beside the workflow's files, so only with s3 default storage."""
         storage = self.workflow.storage_settings
         if storage.default_storage_provider != "s3" or not storage.default_storage_prefix:
-            self.logger.info(
-                "batchflow: no array jobs in this run: they need the s3 default storage provider"
-            )
+            if self.settings.array_jobs == "on":
+                self.logger.info(
+                    "batchflow: no array jobs in this run: they need the s3 default storage "
+                    "provider"
+                )
             return None
         from batchflow_aws.clients import make_clients
 
@@ -294,9 +294,9 @@ class Executor(RemoteExecutor):
     def _array_min_size(self) -> int:
         """0 when this run submits one job per Snakemake job."""
         immediate = self.workflow.remote_execution_settings.immediate_submit
-        if self.manifests is None or immediate:
+        if self.settings.array_jobs == "off" or self.manifests is None or immediate:
             return 0
-        return max(2, self.settings.array_min_size)
+        return self.settings.array_min_size
 
     def _request(self, job: JobExecutorInterface) -> tuple[dict[str, Any], JobSize, JobQueue]:
         resources = job.resources

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from snakemake_interface_common.exceptions import WorkflowError
 from snakemake_interface_executor_plugins.settings import CommonSettings, ExecutorSettingsBase
+
+MAX_ARRAY_SIZE = 10_000
 
 common_settings = CommonSettings(
     non_local_exec=True,
@@ -168,3 +171,17 @@ class ExecutorSettings(ExecutorSettingsBase):
             "env_var": True,
         },
     )
+
+
+def check_ranges(settings: ExecutorSettings) -> None:
+    """A WorkflowError naming the flag, for a setting outside what its help promises."""
+    if not settings.submit_rate > 0:
+        raise WorkflowError(
+            f"--batchflow-submit-rate must be more than 0 calls per second, got "
+            f"{settings.submit_rate}"
+        )
+    if not 2 <= settings.array_min_size <= MAX_ARRAY_SIZE:
+        raise WorkflowError(
+            f"--batchflow-array-min-size must be between 2 and {MAX_ARRAY_SIZE}, got "
+            f"{settings.array_min_size}"
+        )

@@ -67,11 +67,16 @@ def test_without_its_pace_the_burst_is_throttled_and_retried(
         wait_until_none_active(batch, ids[start : start + 100], timeout=STOP_SECONDS * 3)
 
 
+@pytest.mark.parametrize("array_jobs", ["on", "off"])
 @pytest.mark.usefixtures("bucket_kept")
-def test_a_command_too_long_for_submit_job_is_read_from_s3(tmp_path, aws_environment, s3) -> None:
+def test_a_command_too_long_for_submit_job_is_read_from_s3(
+    array_jobs, tmp_path, aws_environment, s3
+) -> None:
     run = Run("shards", tmp_path, aws_environment)
 
-    result = run.run("--config", "count=1", f"padding={'x' * 32_000}")
+    result = run.run(
+        "--config", "count=1", f"padding={'x' * 32_000}", "--batchflow-array-jobs", array_jobs
+    )
 
     assert result.returncode == 0, result.stderr[-3000:]
     assert "is too long for SubmitJob, so the job reads it from s3://batchflow-local/" in (
