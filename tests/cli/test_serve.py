@@ -168,6 +168,6 @@ def test_workers_with_a_database_each_build_the_app_from_the_environment(
     result = runner.invoke(app, ["serve", "--no-local-aws", "--workers", "3", "--port", "8123"])
 
     assert result.exit_code == 0, result.output
-    assert served["app"] == "batchflow_service.app:create_app"
+    assert served["app"] == "batchflow_cli.serve_workers:create_worker_app"
     assert (served["factory"], served["workers"], served["port"]) == (True, 3, 8123)
     assert served["http"] is NoDelayHTTPProtocol

@@ -149,7 +149,7 @@ def _serve_in_workers(host: str, port: int, workers: int) -> None:
     from ..http_protocol import NoDelayHTTPProtocol
 
     uvicorn.run(
-        "batchflow_service.app:create_app",
+        "batchflow_cli.serve_workers:create_worker_app",
         factory=True,
         host=host,
         port=port,

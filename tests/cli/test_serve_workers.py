@@ -1,0 +1,52 @@
+"""`batchflow serve --workers N`: its worker processes end with it, even when it is killed."""
+
+import os
+import signal
+import time
+
+import httpx
+
+from ..service.serving import start_serve
+from .serve_processes import PROC, alive
+
+
+def children(pid: int) -> set[int]:
+    """The processes whose parent is `pid`."""
+    found = set()
+    for entry in PROC.iterdir():
+        if entry.name.isdigit() and alive(int(entry.name)):
+            try:
+                parent = (entry / "stat").read_text().rpartition(")")[2].split()[1]
+            except OSError:
+                continue
+            if int(parent) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+def test_the_workers_end_when_serve_is_killed(tmp_path, free_tcp_port, postgres_url) -> None:
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BATCHFLOW_"))},
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "BATCHFLOW_DATABASE_URL": postgres_url,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    serve = start_serve(free_tcp_port, environment, tmp_path / "serve.log", "--workers", "2")
+    workers = children(serve.pid)
+
+    serve.send_signal(signal.SIGKILL)
+    serve.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while any(alive(worker) for worker in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    left = [worker for worker in workers if alive(worker)]
+    for worker in left:
+        os.kill(worker, signal.SIGKILL)
+
+    assert len(workers) >= 2, "serve --workers 2 had its worker processes"
+    assert left == [], (tmp_path / "serve.log").read_text()[-3000:]
+    try:
+        answered = httpx.get(f"http://127.0.0.1:{free_tcp_port}/healthz", timeout=2).status_code
+    except httpx.HTTPError:
+        answered = None
+    assert answered is None, "nothing serves the port once serve and its workers are gone"
