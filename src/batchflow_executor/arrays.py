@@ -2,14 +2,18 @@
 
 Snakemake hands the executor every job it has made ready at once. Jobs whose SubmitJob
 requests differ only in their name, command and job id tag become the children of one array
-job: one SubmitJob call instead of one per job. The commands are written, in order, to a
-manifest object in S3 before the submit; each child reads its own by
-`AWS_BATCH_JOB_ARRAY_INDEX` and runs it. Snakemake still sees one job per child, with the
-child's own id (`PARENT:INDEX`), status, retries and log stream.
+job: one SubmitJob call instead of one per job. The commands, in order, make a manifest;
+each child finds its own by `AWS_BATCH_JOB_ARRAY_INDEX` and runs it. A manifest small enough
+once compressed (children of one rule differ in a few words) goes inside the array's own
+command; a larger one is written to S3 before the submit and read by each child. Snakemake
+still sees one job per child, with the child's own id (`PARENT:INDEX`), status, retries and
+log stream.
 """
 
+import base64
 import json
 import shlex
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -20,17 +24,26 @@ from .job_command import BOTH_STEPS
 from .settings import MAX_ARRAY_SIZE
 
 MANIFEST_FOLDER = ".batchflow/arrays"
+INLINE = "--inline"
+"""The child program's first argument when the manifest follows it (no bucket name starts
+with a dash)."""
+MAX_INLINE_MANIFEST_BYTES = 4096
+"""The largest compressed manifest carried in the command. Every child's DescribeJobs answer
+and state change event repeats the command, so a larger one goes to S3."""
 
 # The child's program: its command from the manifest (entry 0 for a job that is not an
 # array's child), then, when the command is the usual one-start command, that command's
 # Python program in this same interpreter.
 CHILD_PROGRAM = f"""
-import json, os, sys
-import boto3
-bucket, key = sys.argv[1], sys.argv[2]
+import base64, json, os, sys, zlib
+where, what = sys.argv[1], sys.argv[2]
+if where == {INLINE!r}:
+    body = zlib.decompress(base64.b64decode(what))
+else:
+    import boto3
+    body = boto3.client("s3").get_object(Bucket=where, Key=what)["Body"].read()
 index = int(os.environ.get("AWS_BATCH_JOB_ARRAY_INDEX", "0"))
-manifest = json.loads(boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
-entry = manifest["children"][index]
+entry = json.loads(body)["children"][index]
 if "shell" in entry:
     sys.stdout.flush()
     os.execv("/bin/bash", ["/bin/bash", "-c", entry["shell"]])
@@ -98,11 +111,23 @@ def manifest_body(commands: Sequence[str]) -> bytes:
     return json.dumps({"children": [manifest_entry(c) for c in commands]}).encode()
 
 
+def inline_manifest(body: bytes) -> list[str] | None:
+    """The child program's arguments carrying `body` itself, or None if it is too large."""
+    packed = base64.b64encode(zlib.compress(body, 9)).decode()
+    return [INLINE, packed] if len(packed) <= MAX_INLINE_MANIFEST_BYTES else None
+
+
+def stored_manifest(uri: str) -> list[str]:
+    """The child program's arguments reading the manifest at the s3:// `uri`."""
+    manifest = S3Prefix.parse(uri)
+    return [manifest.bucket, manifest.prefix]
+
+
 def array_params(
-    children: Sequence[dict[str, Any]], name: str, manifest_uri: str, first_jobid: int
+    children: Sequence[dict[str, Any]], name: str, manifest: list[str], first_jobid: int
 ) -> dict[str, Any]:
     """The array job's SubmitJob request, made from its children's (alike) requests."""
-    params = reading_manifest(children[0], manifest_uri)
+    params = reading_manifest(children[0], manifest)
     params["jobName"] = name
     params["arrayProperties"] = {"size": len(children)}
     params["tags"] = {
@@ -112,10 +137,10 @@ def array_params(
     return params
 
 
-def reading_manifest(params: dict[str, Any], manifest_uri: str) -> dict[str, Any]:
-    """The request with its command replaced by the child program reading `manifest_uri`."""
-    manifest = S3Prefix.parse(manifest_uri)
-    command = ["python", "-c", CHILD_PROGRAM, manifest.bucket, manifest.prefix]
+def reading_manifest(params: dict[str, Any], manifest: list[str]) -> dict[str, Any]:
+    """The request with its command replaced by the child program reading `manifest` (from
+    inline_manifest or stored_manifest)."""
+    command = ["python", "-c", CHILD_PROGRAM, *manifest]
     return {**params, "containerOverrides": {**params["containerOverrides"], "command": command}}
 
 

@@ -28,9 +28,12 @@ from .arrays import (
     Batch,
     array_params,
     child_command,
+    inline_manifest,
+    manifest_body,
     payload_bytes,
     plan_batches,
     reading_manifest,
+    stored_manifest,
 )
 from .capacity import (
     check_fits,
@@ -253,12 +256,14 @@ class Executor(RemoteExecutor):
         """One array job for `requests`; an AwsError only when its manifest was not written."""
         first = requests[0].job
         name = job_name(f"{first.name}-array", first.jobid, self.run_id)
-        assert self.manifests is not None
-        manifest = self.manifests.write(
-            f"{name}-{uuid.uuid4().hex[:8]}",
-            [child_command(request.params) for request in requests],
-        )
-        params = array_params([r.params for r in requests], name, manifest, first.jobid)
+        alike = [request.params for request in requests]
+        body = manifest_body([child_command(params) for params in alike])
+        inline = inline_manifest(body)
+        params = array_params(alike, name, inline, first.jobid) if inline else None
+        if params is None or payload_bytes(params) > MAX_SUBMIT_JOB_BYTES:
+            assert self.manifests is not None
+            uri = self.manifests.write(f"{name}-{uuid.uuid4().hex[:8]}", body)
+            params = array_params(alike, name, stored_manifest(uri), first.jobid)
         what = f"SubmitJob for {len(requests)} jobs of rule {first.name} as an array job"
         if self.live.stopping:
             return [WorkflowError(f"{what} was not sent: the run is stopping")] * len(requests)
@@ -284,12 +289,12 @@ class Executor(RemoteExecutor):
         if payload_bytes(params) <= MAX_SUBMIT_JOB_BYTES or self.manifests is None:
             return params
         name = f"{params['jobName']}-{uuid.uuid4().hex[:8]}"
-        manifest = self.manifests.write(name, [child_command(params)])
+        uri = self.manifests.write(name, manifest_body([child_command(params)]))
         self.logger.info(
             f"batchflow: the command of rule {job.name} (job {job.jobid}) is too long for "
-            f"SubmitJob, so the job reads it from {manifest}"
+            f"SubmitJob, so the job reads it from {uri}"
         )
-        return reading_manifest(params, manifest)
+        return reading_manifest(params, stored_manifest(uri))
 
     def _array_min_size(self) -> int:
         """0 when this run submits one job per Snakemake job."""

@@ -1,8 +1,7 @@
-"""The array jobs' manifest objects in S3: written before each array's SubmitJob, deleted
-when the run ends."""
+"""The manifest objects in S3 of array jobs whose manifest is too large to go inline, and of
+commands too long for SubmitJob: written before the SubmitJob, deleted when the run ends."""
 
 import threading
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from batchflow_aws import AwsError
@@ -11,7 +10,7 @@ if TYPE_CHECKING:
     from batchflow_aws.calls import AwsCaller
 from batchflow_aws.s3paths import S3Prefix
 
-from .arrays import manifest_body, manifest_key
+from .arrays import manifest_key
 
 DELETE_BATCH = 1000
 
@@ -25,15 +24,15 @@ class ArrayManifests:
         self._written: list[str] = []
         self._lock = threading.Lock()
 
-    def write(self, name: str, commands: Sequence[str]) -> str:
-        """Stores the children's commands; returns the manifest's s3:// URI."""
+    def write(self, name: str, body: bytes) -> str:
+        """Stores a manifest (arrays.manifest_body); returns its s3:// URI."""
         key = manifest_key(self._prefix, self._run_id, name)
         self._call(
             f"PutObject s3://{self._prefix.bucket}/{key}",
             self._s3.put_object,
             Bucket=self._prefix.bucket,
             Key=key,
-            Body=manifest_body(commands),
+            Body=body,
             ContentType="application/json",
         )
         with self._lock:

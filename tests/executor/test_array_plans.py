@@ -1,7 +1,9 @@
 """Which requests become array jobs, and how a child finds and runs its own command."""
 
 import os
+import random
 import shlex
+import string
 import subprocess
 import sys
 import uuid
@@ -9,10 +11,13 @@ import uuid
 from batchflow_executor.arrays import (
     CHILD_PROGRAM,
     MAX_ARRAY_SIZE,
+    MAX_INLINE_MANIFEST_BYTES,
     array_params,
+    inline_manifest,
     manifest_body,
     manifest_entry,
     plan_batches,
+    stored_manifest,
 )
 from batchflow_executor.job_command import BOTH_STEPS, SEPARATOR
 
@@ -80,7 +85,8 @@ def test_arrays_hold_at_most_ten_thousand_children() -> None:
 def test_the_array_request_runs_the_child_program_on_the_manifest() -> None:
     children = [request("align", i) for i in (4, 5)]
 
-    params = array_params(children, "bf-run-align-array-4", "s3://bucket/p/m.json", 4)
+    manifest = stored_manifest("s3://bucket/p/m.json")
+    params = array_params(children, "bf-run-align-array-4", manifest, 4)
 
     assert params["arrayProperties"] == {"size": 2}
     assert params["containerOverrides"]["command"] == [
@@ -103,9 +109,9 @@ def test_a_one_start_command_runs_in_the_childs_interpreter() -> None:
     assert manifest_entry(f"source env.sh && {command}") == {"shell": f"source env.sh && {command}"}
 
 
-def run_child(index: int, key: str, environment: dict[str, str]) -> subprocess.CompletedProcess:
+def run_child(index: int, manifest: list[str], environment: dict[str, str]):
     return subprocess.run(
-        [sys.executable, "-c", CHILD_PROGRAM, "batchflow-local", key],
+        [sys.executable, "-c", CHILD_PROGRAM, *manifest],
         env={**environment, "AWS_BATCH_JOB_ARRAY_INDEX": str(index)},
         capture_output=True,
         text=True,
@@ -121,11 +127,32 @@ def test_each_child_runs_the_command_at_its_index(aws_environment, s3) -> None:
     s3.put_object(Bucket="batchflow-local", Key=key, Body=body)
     environment = {**os.environ, **aws_environment}
 
-    first = run_child(0, key, environment)
-    second = run_child(1, key, environment)
+    first = run_child(0, stored_manifest(f"s3://batchflow-local/{key}"), environment)
+    second = run_child(1, stored_manifest(f"s3://batchflow-local/{key}"), environment)
 
     assert first.returncode == 0, first.stderr
     deploy_version, job_version = first.stdout.split()
     assert deploy_version == job_version
     assert second.returncode == 7
     assert second.stdout.strip() == "child one"
+
+
+def test_a_hundred_commands_of_one_rule_go_inside_the_array_command() -> None:
+    command = f"python -c {shlex.quote(BOTH_STEPS)} --deploy-sources s3://b/w.tar.xz {SEPARATOR}"
+    commands = [f"{command} --target-jobs part:i={i} --cores all" for i in range(100)]
+    commands[42] = "echo the forty-second child; exit 3"
+
+    manifest = inline_manifest(manifest_body(commands))
+
+    assert manifest is not None
+    assert sum(map(len, manifest)) <= MAX_INLINE_MANIFEST_BYTES + 10
+    no_aws = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    child = run_child(42, manifest, {**no_aws, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert (child.returncode, child.stdout.strip()) == (3, "the forty-second child")
+
+
+def test_a_manifest_too_large_once_compressed_does_not_go_inline() -> None:
+    words = random.Random(7)
+    commands = ["echo " + "".join(words.choices(string.ascii_letters, k=200)) for _ in range(40)]
+
+    assert inline_manifest(manifest_body(commands)) is None

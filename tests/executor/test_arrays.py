@@ -1,6 +1,7 @@
 """Alike ready jobs go out as one array job: one SubmitJob call, and each child still a
 Snakemake job of its own, with its own status, log, Spot retries and cancellation."""
 
+import secrets
 import signal
 
 import pytest
@@ -30,6 +31,7 @@ def test_alike_jobs_are_one_array_job_and_each_child_is_its_own_job(
     assert len(parents) == 1
     [parent] = batch.describe_jobs(jobs=list(parents))["jobs"]
     assert parent["arrayProperties"]["size"] == 6
+    assert parent["container"]["command"][3] == "--inline", "six commands fit in the request"
     assert parent["status"] == "SUCCEEDED"
     by_shard = {e["wildcards"]["i"]: e["batch_job_id"] for e in submitted}
     for shard, job_id in by_shard.items():
@@ -38,6 +40,23 @@ def test_alike_jobs_are_one_array_job_and_each_child_is_its_own_job(
         [child] = batch.describe_jobs(jobs=[job_id])["jobs"]
         assert child["status"] == "SUCCEEDED"
     assert manifests_left(s3, run) == [], "the run's manifests are deleted when it ends"
+
+
+def test_an_array_whose_commands_do_not_fit_inline_reads_them_from_s3(
+    tmp_path, aws_environment, batch, s3
+) -> None:
+    run = Run("shards", tmp_path, aws_environment)
+
+    result = run.run("--config", "count=3", f"padding={secrets.token_hex(6000)}")
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    submitted = [e for e in run.events() if e["event"] == "submitted"]
+    [parent_id] = {e["batch_job_id"].partition(":")[0] for e in submitted}
+    [parent] = batch.describe_jobs(jobs=[parent_id])["jobs"]
+    assert parent["container"]["command"][3] == "batchflow-local"
+    assert parent["container"]["command"][4].startswith(f"{run.prefix}/.batchflow/arrays/")
+    assert parent["status"] == "SUCCEEDED"
+    assert manifests_left(s3, run) == []
 
 
 def test_a_failed_child_fails_only_its_own_job_with_its_own_log_tail(
