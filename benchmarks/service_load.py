@@ -225,25 +225,20 @@ def bench_postgres(options: argparse.Namespace, runs: list[Any], work: Path) -> 
             "(apt-get install -y postgresql)"
         )
         return []
+    figures: list[Figure] = []
     with throwaway_postgres(bindir) as url:
         asyncio.run(seed_postgres(url, runs))
-        port, password = free_port(), secrets.token_urlsafe(16)
-        command = [
-            sys.executable,
-            "-m",
-            "batchflow_cli",
-            "serve",
-            "--no-local-aws",
-            "--port",
-            str(port),
-        ]
-        if options.workers > 1:
-            command += ["--workers", str(options.workers)]
-        env = service_env(password, BATCHFLOW_DATABASE_URL=url)
-        base = f"http://127.0.0.1:{port}"
-        with running(command, env, f"{base}/healthz", work / "postgres.log") as pid:
-            token = log_in(base, password)
-            return measure("postgres", pid, base, service_paths(runs), token, options.duration)
+        for workers in options.workers:
+            port, password = free_port(), secrets.token_urlsafe(16)
+            command = [sys.executable, "-m", "batchflow_cli", "serve", "--no-local-aws"]
+            command += ["--port", str(port), "--workers", str(workers)]
+            env = service_env(password, BATCHFLOW_DATABASE_URL=url)
+            base = f"http://127.0.0.1:{port}"
+            target = "postgres" if workers == 1 else f"postgres, {workers} workers"
+            with running(command, env, f"{base}/healthz", work / f"{target}.log") as pid:
+                token = log_in(base, password)
+                figures += measure(target, pid, base, service_paths(runs), token, options.duration)
+    return figures
 
 
 async def seed_postgres(url: str, runs: list[Any]) -> None:
@@ -329,6 +324,7 @@ def serve_memory(port: int, count: int) -> None:
     """The service on the in-memory store, filled through the store API before it serves."""
     import uvicorn
 
+    from batchflow_cli.http_protocol import NoDelayHTTPProtocol
     from batchflow_service.app import create_app
     from batchflow_service.settings import Settings
 
@@ -343,7 +339,17 @@ def serve_memory(port: int, count: int) -> None:
             yield state
 
     app.router.lifespan_context = seeded
-    uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info")).run()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, http=NoDelayHTTPProtocol, log_level="info"
+    )
+    uvicorn.Server(config).run()
+
+
+def worker_counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",")]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: worker counts are whole numbers from 1")
+    return counts
 
 
 def main() -> None:
@@ -355,7 +361,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--duration", type=float, default=10, help="Seconds per wrk run")
     parser.add_argument("--stores", default="memory,postgres", help="memory, postgres or both")
-    parser.add_argument("--workers", type=int, default=1, help="Service processes (PostgreSQL)")
+    parser.add_argument(
+        "--workers",
+        type=worker_counts,
+        default=[1, 2],
+        help="`batchflow serve --workers` counts to measure on PostgreSQL, comma-separated",
+    )
     parser.add_argument("--sapporo", default=None, help="The sapporo executable, if installed")
     parser.add_argument("--json", type=Path, default=None, help="Write the figures here too")
     options = parser.parse_args()

@@ -56,15 +56,33 @@ async def test_a_run_read_from_the_store_is_the_callers_own(store) -> None:
     params = {"samples": ["a", "b"], "options": {"depth": [1, 2]}}
     await store.create_run(a_run("r1", params=params, tags={"team": "x"}))
 
-    for read in (await store.get_run("r1"), (await store.list_runs())[0]):
-        read.params["samples"].append("changed")
-        read.params["options"]["depth"][0] = 99
-        read.tags["team"] = "changed"
+    read = await store.get_run("r1")
+    read.params["samples"].append("changed")
+    read.params["options"]["depth"][0] = 99
+    read.tags["team"] = "changed"
 
     kept = await store.get_run("r1")
     assert kept.params == {"samples": ["a", "b"], "options": {"depth": [1, 2]}}
     assert kept.tags == {"team": "x"}
     assert [run.params for run in await store.active_runs()] == [kept.params]
+
+
+async def test_listed_runs_stay_as_they_were_read(store) -> None:
+    await store.create_run(a_run("r1", tags={"team": "x"}))
+    listed, active = (await store.list_runs())[0], (await store.active_runs())[0]
+
+    await store.set_state("r1", RunState.RUNNING)
+    await store.update_run("r1", outputs={"report": "s3://b/report.html"})
+
+    for snapshot in (listed, active):
+        assert (snapshot.state, snapshot.started_at, snapshot.outputs) == (
+            RunState.QUEUED,
+            None,
+            {},
+        )
+    now = (await store.list_runs())[0]
+    assert (now.state, now.outputs) == (RunState.RUNNING, {"report": "s3://b/report.html"})
+    assert now.started_at is not None
 
 
 async def test_an_unknown_run_is_not_found(store) -> None:

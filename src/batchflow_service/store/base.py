@@ -66,7 +66,9 @@ class RunStore(Protocol):
         limit: int = 50,
     ) -> list[Run]:
         """Newest first; `before` is the (created_at, id) of the last run already seen;
-        `owner` keeps only that user's runs."""
+        `owner` keeps only that user's runs. The runs are to read, not to change: a store may
+        hand out the runs it holds (the in-memory store does), which never change once
+        stored."""
         ...
 
     async def set_state(self, run_id: str, state: RunState, *, reason: str | None = None) -> Run:
@@ -103,7 +105,9 @@ class RunStore(Protocol):
 
     async def state_counts(self) -> dict[RunState, int]: ...
 
-    async def active_runs(self) -> list[Run]: ...
+    async def active_runs(self) -> list[Run]:
+        """Every run in an active state; to read, not to change, as from list_runs."""
+        ...
 
     async def create_user(self, user: User) -> User:
         """Raises UserExistsError."""

@@ -18,6 +18,9 @@ from .copies import detached
 class MemoryStore:
     def __init__(self) -> None:
         self._runs: dict[str, Run] = {}
+        """Each run as last stored. A stored run is never changed: a change stores a changed
+        copy in its place, so the runs list_runs and active_runs hand out unchanged stay as
+        they were read."""
         self._by_creation: SortedKeyList = SortedKeyList(key=creation_key)
         """The runs in (created_at, id) order, which never changes: a page of runs costs the
         runs it reads, not a sort of every run."""
@@ -82,11 +85,16 @@ class MemoryStore:
             and (owner is None or run.owner == owner)
             and all(run.tags.get(k) == v for k, v in (tags or {}).items())
         )
-        return [detached(run) for run in islice(selected, limit)]
+        return list(islice(selected, limit))
+
+    def _replace(self, run: Run) -> None:
+        self._by_creation.remove(self._runs[run.id])
+        self._by_creation.add(run)
+        self._runs[run.id] = run
 
     async def set_state(self, run_id: str, state: RunState, *, reason: str | None = None) -> Run:
         async with self._lock:
-            run = self._run(run_id)
+            run = detached(self._run(run_id))
             if check_transition(run.state, state):
                 run.state = state
                 if reason:
@@ -95,6 +103,7 @@ class MemoryStore:
                     run.started_at = utcnow()
                 if state in FINAL_STATES:
                     run.ended_at = utcnow()
+                self._replace(run)
             return detached(run)
 
     async def update_run(
@@ -106,13 +115,14 @@ class MemoryStore:
         weblog_token_sha256: str | None = None,
     ) -> Run:
         async with self._lock:
-            run = self._run(run_id)
+            run = detached(self._run(run_id))
             if outputs is not None:
                 run.outputs = dict(outputs)
             if head_job_id is not None:
                 run.head_job_id = head_job_id
             if weblog_token_sha256 is not None:
                 run.weblog_token_sha256 = weblog_token_sha256
+            self._replace(run)
             return detached(run)
 
     async def upsert_task(self, task: Task) -> Task:
@@ -158,7 +168,7 @@ class MemoryStore:
         return counts
 
     async def active_runs(self) -> list[Run]:
-        return [detached(run) for run in self._runs.values() if run.state in ACTIVE_STATES]
+        return [run for run in self._runs.values() if run.state in ACTIVE_STATES]
 
     async def create_user(self, user: User) -> User:
         async with self._lock:

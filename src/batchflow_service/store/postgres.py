@@ -26,6 +26,8 @@ from .base import (
     WorkPrefixBusyError,
 )
 from .schema import migrate
+from .user_cache import CHANNEL as USER_CHANGES
+from .user_cache import UserCache
 
 RUN_COLUMNS = tuple(Run.model_fields)
 ONE_ACTIVE_RUN_PER_WORK_PREFIX = "runs_one_active_run_per_work_prefix"  # migration 0004
@@ -121,6 +123,9 @@ class PostgresStore:
     ) -> None:
         self._connect_timeout = connect_timeout
         extra = {"password": password} if password else {}
+        self._users = UserCache(
+            conninfo, {"connect_timeout": max(1, int(connect_timeout)), **extra}
+        )
         self._pool = AsyncConnectionPool(
             conninfo,
             min_size=1,
@@ -145,8 +150,10 @@ class PostgresStore:
             ) from None
         async with self._pool.connection() as conn:
             await migrate(conn)
+        await self._users.start()
 
     async def close(self) -> None:
+        await self._users.stop()
         await self._pool.close()
 
     def _where(self) -> str:
@@ -328,10 +335,17 @@ class PostgresStore:
         return user.model_copy(deep=True)
 
     async def get_user(self, name: str) -> User | None:
+        if (kept := self._users.get(name)) is not None:
+            return kept
+        read_started = self._users.read_starts()
         async with self._pool.connection() as conn:
             query = SELECT_USERS + sql.SQL(" WHERE name = %s")
             row = await (await conn.execute(query, (name,))).fetchone()
-        return User.model_validate(row) if row else None
+        if row is None:
+            return None
+        user = User.model_validate(row)
+        self._users.keep(user, read_started)
+        return user
 
     async def list_users(self) -> list[User]:
         async with self._pool.connection() as conn:
@@ -347,8 +361,10 @@ class PostgresStore:
         password_hash: str | None = None,
     ) -> User:
         values = {"name": name, "role": role, "disabled": disabled, "password_hash": password_hash}
-        async with self._pool.connection() as conn:
+        async with self._pool.connection() as conn, conn.transaction():
             row = await (await conn.execute(UPDATE_USER, values)).fetchone()
+            await conn.execute("SELECT pg_notify(%s, %s)", (USER_CHANGES, name))
+        self._users.drop(name)
         if row is None:
             raise UserNotFoundError(name)
         return User.model_validate(row)
