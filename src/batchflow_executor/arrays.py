@@ -35,6 +35,8 @@ and state change event repeats the command, so a larger one goes to S3."""
 # array's child), then, when the command is the usual one-start command, that command's
 # Python program in this same interpreter.
 CHILD_PROGRAM = f"""
+import gc
+gc.disable()
 import base64, json, os, sys, zlib
 where, what = sys.argv[1], sys.argv[2]
 if where == {INLINE!r}:

@@ -60,3 +60,17 @@ def test_a_failed_first_step_fails_the_job_before_its_second() -> None:
 
     assert done.returncode != 0
     assert done.stdout.strip() == ""
+
+
+def test_the_snakefiles_code_runs_with_the_garbage_collector_on(tmp_path) -> None:
+    (tmp_path / "Snakefile").write_text(
+        "import gc\n"
+        'open("gc.txt", "w").write(str(gc.isenabled()))\n'
+        'rule done:\n    output: "done.txt"\n    shell: "touch {output}"\n'
+    )
+
+    done = run_both(["--version"], ["-s", str(tmp_path / "Snakefile"), "-d", str(tmp_path), "-c1"])
+
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "gc.txt").read_text() == "True"
+    assert (tmp_path / "done.txt").exists()
