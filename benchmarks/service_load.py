@@ -226,10 +226,11 @@ def bench_postgres(options: argparse.Namespace, runs: list[Any], work: Path) -> 
         )
         return []
     figures: list[Figure] = []
+    password = secrets.token_urlsafe(16)  # the first serve creates the admin with it
     with throwaway_postgres(bindir) as url:
         asyncio.run(seed_postgres(url, runs))
         for workers in options.workers:
-            port, password = free_port(), secrets.token_urlsafe(16)
+            port = free_port()
             command = [sys.executable, "-m", "batchflow_cli", "serve", "--no-local-aws"]
             command += ["--port", str(port), "--workers", str(workers)]
             env = service_env(password, BATCHFLOW_DATABASE_URL=url)
