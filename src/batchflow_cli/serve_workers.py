@@ -13,12 +13,15 @@ import time
 from fastapi import FastAPI
 
 PARENT_CHECK_SECONDS = 1.0
+SERVE_PID_VARIABLE = "BATCHFLOW_SERVE_PID"
+"""Set by serve for its workers: a worker whose serve died while it was still starting has
+another parent by the time it gets here, so its own parent id would not say so."""
 
 
 def create_worker_app() -> FastAPI:
     from batchflow_service.app import create_app
 
-    end_with_parent(os.getppid())
+    end_with_parent(int(os.environ.get(SERVE_PID_VARIABLE, os.getppid())))
     return create_app()
 
 

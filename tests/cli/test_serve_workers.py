@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import httpx
@@ -50,3 +52,24 @@ def test_the_workers_end_when_serve_is_killed(tmp_path, free_tcp_port, postgres_
     except httpx.HTTPError:
         answered = None
     assert answered is None, "nothing serves the port once serve and its workers are gone"
+
+
+def test_a_worker_whose_serve_died_while_it_started_ends_itself(tmp_path) -> None:
+    """The worker is handed to another parent before it looks: serve's own pid tells it."""
+    program = "from batchflow_cli.serve_workers import create_worker_app\n"
+    program += "create_worker_app()\nimport time\ntime.sleep(60)\n"
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("BATCHFLOW_")},
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "BATCHFLOW_ENGINES": '["mock"]',
+        "BATCHFLOW_SERVE_PID": "1",  # not this worker's parent: that serve is gone
+    }
+
+    started = time.monotonic()
+    worker = subprocess.run(
+        [sys.executable, "-c", program], env=environment, timeout=60, check=False
+    )
+
+    assert worker.returncode == -signal.SIGTERM
+    assert time.monotonic() - started < 30

@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -147,7 +148,9 @@ def _serve_in_workers(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from ..http_protocol import NoDelayHTTPProtocol
+    from ..serve_workers import SERVE_PID_VARIABLE
 
+    os.environ[SERVE_PID_VARIABLE] = str(os.getpid())
     uvicorn.run(
         "batchflow_cli.serve_workers:create_worker_app",
         factory=True,
