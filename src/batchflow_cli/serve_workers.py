@@ -13,6 +13,10 @@ import time
 from fastapi import FastAPI
 
 PARENT_CHECK_SECONDS = 1.0
+SHUTDOWN_GRACE_SECONDS = 10.0
+"""How long a worker whose serve is gone may take to shut down before it is ended outright: its
+shutdown waits for calls in flight, and an AWS call can retry for longer."""
+ORPHANED_EXIT_CODE = 70
 SERVE_PID_VARIABLE = "BATCHFLOW_SERVE_PID"
 """Set by serve for its workers: a worker whose serve died while it was still starting has
 another parent by the time it gets here, so its own parent id would not say so."""
@@ -27,11 +31,14 @@ def create_worker_app() -> FastAPI:
 
 def end_with_parent(parent: int) -> None:
     """SIGTERM to this process once its parent is no longer `parent` (it died, and this
-    process was handed to another)."""
+    process was handed to another); an exit without cleanup if it is still here
+    SHUTDOWN_GRACE_SECONDS later. Its runs are in the database, so nothing is lost."""
 
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(PARENT_CHECK_SECONDS)
         os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(SHUTDOWN_GRACE_SECONDS)
+        os._exit(ORPHANED_EXIT_CODE)
 
     threading.Thread(target=watch, name="batchflow-parent-watch", daemon=True).start()

@@ -8,6 +8,8 @@ import time
 
 import httpx
 
+from batchflow_cli.serve_workers import ORPHANED_EXIT_CODE, SHUTDOWN_GRACE_SECONDS
+
 from ..service.serving import start_serve
 from .serve_processes import PROC, alive
 
@@ -73,3 +75,17 @@ def test_a_worker_whose_serve_died_while_it_started_ends_itself(tmp_path) -> Non
 
     assert worker.returncode == -signal.SIGTERM
     assert time.monotonic() - started < 30
+
+
+def test_a_worker_that_does_not_finish_shutting_down_is_ended() -> None:
+    """As one would whose shutdown waits on an AWS call retrying for minutes."""
+    program = "import signal, time\n"
+    program += "from batchflow_cli.serve_workers import end_with_parent\n"
+    program += "signal.signal(signal.SIGTERM, lambda *_: None)\n"
+    program += "end_with_parent(1)\ntime.sleep(120)\n"
+
+    started = time.monotonic()
+    worker = subprocess.run([sys.executable, "-c", program], timeout=60, check=False)
+
+    assert worker.returncode == ORPHANED_EXIT_CODE
+    assert SHUTDOWN_GRACE_SECONDS <= time.monotonic() - started < SHUTDOWN_GRACE_SECONDS + 20
