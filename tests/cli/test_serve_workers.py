@@ -28,6 +28,13 @@ def children(pid: int) -> set[int]:
     return found
 
 
+def command_line(pid: int) -> str:
+    try:
+        return (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()[:300]
+    except OSError:
+        return "(gone)"
+
+
 def test_the_workers_end_when_serve_is_killed(tmp_path, free_tcp_port, postgres_url) -> None:
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "BATCHFLOW_"))},
@@ -43,12 +50,12 @@ def test_the_workers_end_when_serve_is_killed(tmp_path, free_tcp_port, postgres_
     deadline = time.monotonic() + 30
     while any(alive(worker) for worker in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
-    left = [worker for worker in workers if alive(worker)]
+    left = {worker: command_line(worker) for worker in workers if alive(worker)}
     for worker in left:
         os.kill(worker, signal.SIGKILL)
 
     assert len(workers) >= 2, "serve --workers 2 had its worker processes"
-    assert left == [], (tmp_path / "serve.log").read_text()[-3000:]
+    assert left == {}, (tmp_path / "serve.log").read_text()[-3000:]
     try:
         answered = httpx.get(f"http://127.0.0.1:{free_tcp_port}/healthz", timeout=2).status_code
     except httpx.HTTPError:
