@@ -1,11 +1,20 @@
 """A job's deploy step and its job step run in one interpreter: the command is rewritten only
 when its steps are exactly Snakemake's, and the inline program runs both, in order."""
 
+import hashlib
+import io
 import shlex
 import subprocess
 import sys
+import tarfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
-from batchflow_executor.job_command import BOTH_STEPS, SEPARATOR, one_start
+import pytest
+from botocore.exceptions import ResponseStreamingError
+
+from batchflow_executor.job_command import BOTH_STEPS, SEPARATOR, SOURCES_IN_ONE_GET, one_start
 
 DEPLOY = (
     "python -m snakemake --deploy-sources s3://bucket/work/.snakemake/sources.tar.xz 1f2e "
@@ -41,9 +50,13 @@ def test_a_command_without_snakemakes_deploy_step_is_left_alone() -> None:
     assert one_start(f"echo x && {JOB}", DEPLOY) == f"echo x && {JOB}"
 
 
-def run_both(first: list[str], second: list[str]) -> subprocess.CompletedProcess[str]:
+def run_both(
+    first: list[str], second: list[str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-c", BOTH_STEPS, *first, SEPARATOR, *second]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=120, check=False, cwd=cwd
+    )
 
 
 def test_the_inline_program_runs_snakemake_twice_in_order() -> None:
@@ -74,3 +87,113 @@ def test_the_snakefiles_code_runs_with_the_garbage_collector_on(tmp_path) -> Non
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "gc.txt").read_text() == "True"
     assert (tmp_path / "done.txt").exists()
+
+
+@pytest.fixture
+def sources_archive(tmp_path, s3) -> tuple[str, str]:
+    """A workflow's sources as Snakemake packs them for a job, in the local AWS's S3:
+    (query, sha256)."""
+    packed = tmp_path / "sources.tar.xz"
+    with tarfile.open(packed, "w:xz") as archive:
+        snakefile = tarfile.TarInfo("Snakefile")
+        text = b'rule done:\n    output: "done.txt"\n    shell: "touch {output}"\n'
+        snakefile.size = len(text)
+        archive.addfile(snakefile, io.BytesIO(text))
+    key = f"work/{uuid.uuid4().hex}/snakemake-workflow-sources.tar.xz"
+    s3.put_object(Bucket="batchflow-local", Key=key, Body=packed.read_bytes())
+    return f"s3://batchflow-local/{key}", hashlib.sha256(packed.read_bytes()).hexdigest()
+
+
+def deploy_arguments(query: str, checksum: str) -> list[str]:
+    storage = ["--default-storage-provider", "s3", "--default-storage-prefix"]
+    return ["--deploy-sources", query, checksum, *storage, query.rpartition("/")[0]]
+
+
+def test_the_sources_come_in_one_get_object(
+    tmp_path, sources_archive, aws_environment, admin, clean_stats
+) -> None:
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+
+    done = run_both(deploy_arguments(*sources_archive), ["-c1"], cwd=workdir)
+
+    assert done.returncode == 0, done.stderr
+    assert (workdir / "done.txt").exists()
+    calls = admin.get("/stats").json()["calls"]
+    assert {name: count for name, count in calls.items() if name.startswith("s3:")} == {"s3:GET": 1}
+
+
+def test_sources_whose_checksum_differs_stop_the_job(
+    tmp_path, sources_archive, aws_environment
+) -> None:
+    query, _ = sources_archive
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+
+    done = run_both(deploy_arguments(query, "0" * 64), ["-c1"], cwd=workdir)
+
+    assert done.returncode != 0
+    assert "does not match expected checksum" in done.stderr
+    assert not (workdir / "Snakefile").exists()
+    assert not (workdir / "done.txt").exists()
+
+
+def test_missing_sources_stop_the_job_and_say_which(tmp_path, aws_environment) -> None:
+    query = f"s3://batchflow-local/work/{uuid.uuid4().hex}/snakemake-workflow-sources.tar.xz"
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+
+    done = run_both(deploy_arguments(query, "0" * 64), ["-c1"], cwd=workdir)
+
+    assert done.returncode != 0
+    assert f"Failed to retrieve storage object from {query}" in done.stderr
+    assert not (workdir / "done.txt").exists()
+
+
+class Archive:
+    """An S3 object whose first `cut_offs` bodies break off after their first chunk."""
+
+    def __init__(self, path: Path, data: bytes, cut_offs: int) -> None:
+        self.path, self.data, self.cut_offs, self.gets = path, data, cut_offs, 0
+
+    def s3obj(self) -> "Archive":
+        return self
+
+    def local_path(self) -> Path:
+        return self.path
+
+    def get(self) -> dict:
+        self.gets += 1
+        return {"ContentLength": len(self.data), "Body": self}
+
+    def iter_chunks(self, size: int) -> Iterator[bytes]:
+        yield self.data[:3]
+        if self.gets <= self.cut_offs:
+            raise ResponseStreamingError(error="connection reset")
+        yield self.data[3:]
+
+
+@pytest.fixture
+def one_get() -> Iterator[dict]:
+    """The deploy step's fetch, as the job's program defines it."""
+    program: dict = {}
+    exec(SOURCES_IN_ONE_GET, program)  # noqa: S102 - the program a job runs, run as it runs it
+    yield program
+    program["S3Object"].managed_retrieve = program["managed_retrieve"]
+
+
+def test_an_archive_cut_off_is_fetched_again_whole(tmp_path, one_get) -> None:
+    archive = Archive(tmp_path / "sources.tar.xz", b"the sources", cut_offs=2)
+
+    one_get["fetch_in_one_get"](archive, archive.path)
+
+    assert archive.path.read_bytes() == b"the sources"
+    assert archive.gets == 3
+
+
+def test_an_archive_cut_off_every_time_fails(tmp_path, one_get) -> None:
+    archive = Archive(tmp_path / "sources.tar.xz", b"the sources", cut_offs=3)
+
+    with pytest.raises(ResponseStreamingError):
+        one_get["fetch_in_one_get"](archive, archive.path)
+    assert archive.gets == 3
