@@ -33,7 +33,7 @@ try:
     from snakemake_interface_common.exceptions import WorkflowError
     from snakemake_storage_plugin_s3 import StorageObject as S3Object
     managed_retrieve = S3Object.managed_retrieve
-    S3Object.s3obj, S3Object.local_path
+    S3Object.s3obj, S3Object.local_path  # what the fetch below relies on
 except (ImportError, AttributeError):
     S3Object = None
 def fetch_in_one_get(storage_object, path, attempts=3):
