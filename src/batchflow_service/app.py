@@ -85,7 +85,7 @@ def create_app(settings: Settings | None = None, store: RunStore | None = None) 
     app.state.settings = settings
     app.state.store = store
     app.state.engines = engines
-    app.state.runs = RunService(store, engines)
+    app.state.runs = RunService(store, engines, reconciler.recovered)
     app.state.auth = authenticator
     app.state.metrics = health.RunMetrics()
     app.include_router(auth.router)

@@ -14,6 +14,8 @@ class Reconciler:
         self._store = store
         self._engines = engines
         self._interval = interval
+        self.recovered = asyncio.Event()
+        """Set once every engine has put back the runs the store lost (or failed to)."""
 
     async def run(self) -> None:
         """At start, finds runs in flight that the store lost; then reconciles forever."""
@@ -22,6 +24,7 @@ class Reconciler:
                 await engine.recover()
             except Exception:
                 log.exception("recovering %s runs failed", engine.name)
+        self.recovered.set()
         while True:
             await self.reconcile_once()
             await asyncio.sleep(self._interval)

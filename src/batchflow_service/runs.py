@@ -29,6 +29,7 @@ FOLLOW_LIMIT_SECONDS = 3600
 FOLLOW_RECHECK_SECONDS = 15
 FOLLOWS_PER_USER = 8
 MAX_LOG_LINES = 1_000_000
+RECOVERY_WAIT_SECONDS = 10.0
 
 
 class RunEndedError(Exception):
@@ -47,10 +48,24 @@ class TooManyFollowsError(Exception):
     """The caller already follows FOLLOWS_PER_USER logs (HTTP 429)."""
 
 
+class RunsRecoveringError(LookupError):
+    """A run the store lacks, asked for while the service still restores runs (HTTP 503)."""
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(
+            f"run {run_id[:64]!r} is not in the store yet: the service has just started and is "
+            "still restoring runs from their records in S3; ask again in a few seconds"
+        )
+
+
 class RunService:
-    def __init__(self, store: RunStore, engines: dict[str, Engine]) -> None:
+    def __init__(
+        self, store: RunStore, engines: dict[str, Engine], recovered: asyncio.Event
+    ) -> None:
         self.store = store
         self.engines = engines
+        self.recovered = recovered
+        """Set once the runs the store lost in a restart are back (Reconciler.recovered)."""
         self._following: Counter[str] = Counter()
 
     def engine(self, name: str) -> Engine:
@@ -137,10 +152,24 @@ class RunService:
     async def get(self, caller: Identity, run_id: str) -> Run:
         """The run, if the caller may see it; another user's run is as unknown as a missing one
         (404, never 403: run ids do not leak)."""
-        run = await self.store.get_run(run_id)
+        run = await self._stored_run(run_id)
         if not (caller.sees_all_runs or caller.owns(run.owner)):
             raise RunNotFoundError(run_id)
         return run
+
+    async def _stored_run(self, run_id: str) -> Run:
+        """The stored run. Right after a start, one the store lacks may still be on its way
+        back from its record in S3: the lookup waits for that, up to RECOVERY_WAIT_SECONDS."""
+        try:
+            return await self.store.get_run(run_id)
+        except RunNotFoundError:
+            if self.recovered.is_set():
+                raise
+        try:
+            await asyncio.wait_for(self.recovered.wait(), RECOVERY_WAIT_SECONDS)
+        except TimeoutError:
+            raise RunsRecoveringError(run_id) from None
+        return await self.store.get_run(run_id)
 
     async def list_runs(
         self,

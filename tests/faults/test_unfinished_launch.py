@@ -49,7 +49,7 @@ def test_a_head_job_the_service_never_recorded_is_found_and_followed(
     second = start_service()
     run = wait_for(
         lambda: second.get(f"/runs/{run_id}").json(),
-        lambda run: run["state"] in FINAL,
+        lambda run: run.get("state") in FINAL,
         timeout=120,
         interval=1,
     )

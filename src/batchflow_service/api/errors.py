@@ -20,7 +20,13 @@ from batchflow_aws import AwsError
 from ..auth.oidc import OidcUnavailableError
 from ..engines import EngineError
 from ..resume import RunNotResumableError
-from ..runs import ForbiddenError, NotFoundError, RunEndedError, TooManyFollowsError
+from ..runs import (
+    ForbiddenError,
+    NotFoundError,
+    RunEndedError,
+    RunsRecoveringError,
+    TooManyFollowsError,
+)
 from ..states import InvalidTransitionError
 from ..store import RunNotFoundError, UserExistsError, UserNotFoundError, WorkPrefixBusyError
 from ..validation import describe_errors
@@ -94,6 +100,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if error.unreachable:
             return error_response(503, f"AWS cannot be reached: {error}", {"Retry-After": "5"})
         return error_response(502, f"AWS refused a call: {error}")
+
+    @app.exception_handler(RunsRecoveringError)
+    async def still_recovering(request: Request, error: RunsRecoveringError) -> JSONResponse:
+        return error_response(503, str(error), {"Retry-After": "5"})
 
     @app.exception_handler(OidcUnavailableError)
     async def provider_unreachable(request: Request, error: OidcUnavailableError) -> JSONResponse:
