@@ -100,8 +100,9 @@ def sources_archive(tmp_path, s3) -> tuple[str, str]:
         snakefile.size = len(text)
         archive.addfile(snakefile, io.BytesIO(text))
     key = f"work/{uuid.uuid4().hex}/snakemake-workflow-sources.tar.xz"
-    s3.put_object(Bucket="batchflow-local", Key=key, Body=packed.read_bytes())
-    return f"s3://batchflow-local/{key}", hashlib.sha256(packed.read_bytes()).hexdigest()
+    body = packed.read_bytes()
+    s3.put_object(Bucket="batchflow-local", Key=key, Body=body)
+    return f"s3://batchflow-local/{key}", hashlib.sha256(body).hexdigest()
 
 
 def deploy_arguments(query: str, checksum: str) -> list[str]:
